@@ -1,0 +1,170 @@
+"""The database schema as SQLAlchemy 2 typed models.
+
+The schema itself is created only by Alembic migrations (``landreg/migrations``); these models
+describe it for queries. Geometries are stored in EPSG:25833 (EUREF89 / UTM 33N); ``area_daa``
+is a generated column computed by PostGIS from that geometry, so it can never disagree with it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 25833
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+AVAILABILITY = ("ledig", "reservert", "under_forhandling", "solgt", "utbygd", "trukket")
+PLAN_STATUS = ("nåværende", "framtidig")
+OWNERSHIP = ("kommunal", "privat", "statlig", "annen")
+PURPOSE_GROUPS = (
+    "industri", "lager_logistikk", "kontor", "handel", "naering", "kombinert", "annen",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join("'" + v + "'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the project's constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Municipality(Base):
+    """A kommune, keyed by its 2020– kommunenummer."""
+
+    __tablename__ = "municipality"
+
+    kommunenummer: Mapped[str] = mapped_column(String(4), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kommunenummer_pre2020: Mapped[str | None] = mapped_column(String(4))
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+
+    __table_args__ = (CheckConstraint("kommunenummer ~ '^[0-9]{4}$'", name="kommunenummer_4"),)
+
+
+class Arealformal(Base):
+    """A land-use purpose code (arealformål) and the purpose group it belongs to."""
+
+    __tablename__ = "arealformal"
+
+    code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name_nb: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    system: Mapped[str] = mapped_column(Text)
+    purpose_group: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(_in("purpose_group", PURPOSE_GROUPS), name="purpose_group"),
+        CheckConstraint("system IN ('rp', 'kp', 'rp+kp', 'pbl1985')", name="system"),
+    )
+
+
+class Plot(Base):
+    """A business plot (næringsareal): the register's main object."""
+
+    __tablename__ = "plot"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    external_ref: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    kommunenummer: Mapped[str] = mapped_column(ForeignKey("municipality.kommunenummer"))
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+    area_daa: Mapped[float] = mapped_column(
+        Float, Computed("ST_Area(geom) / 1000.0", persisted=True)
+    )
+    arealformal: Mapped[int] = mapped_column(ForeignKey("arealformal.code"))
+    plan_status: Mapped[str] = mapped_column(Text)
+    plan_id: Mapped[str | None] = mapped_column(Text)
+    purpose_group: Mapped[str] = mapped_column(Text)
+    availability: Mapped[str] = mapped_column(Text, server_default="ledig")
+    road_access: Mapped[bool | None] = mapped_column(Boolean)
+    water_sewer: Mapped[bool | None] = mapped_column(Boolean)
+    power_capacity_mw: Mapped[float | None] = mapped_column(Float)
+    ownership: Mapped[str | None] = mapped_column(Text)
+    price_nok_m2: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    max_bya_pct: Mapped[float | None] = mapped_column(Float)
+    max_height_m: Mapped[float | None] = mapped_column(Float)
+    contact: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    internal_notes: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __table_args__ = (
+        CheckConstraint(_in("availability", AVAILABILITY), name="availability"),
+        CheckConstraint(_in("plan_status", PLAN_STATUS), name="plan_status"),
+        CheckConstraint(f"ownership IS NULL OR {_in('ownership', OWNERSHIP)}", name="ownership"),
+        CheckConstraint(_in("purpose_group", PURPOSE_GROUPS), name="purpose_group"),
+        CheckConstraint("price_nok_m2 IS NULL OR price_nok_m2 >= 0", name="price_nonneg"),
+        CheckConstraint(
+            "max_bya_pct IS NULL OR (max_bya_pct >= 0 AND max_bya_pct <= 100)", name="bya_pct"
+        ),
+        CheckConstraint("max_height_m IS NULL OR max_height_m > 0", name="height_pos"),
+        CheckConstraint(
+            "power_capacity_mw IS NULL OR power_capacity_mw >= 0", name="power_nonneg"
+        ),
+        CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+        CheckConstraint("version >= 1", name="version_pos"),
+    )
+
+
+class PlotVersion(Base):
+    """Every version of every plot, written by a trigger on each insert and update."""
+
+    __tablename__ = "plot_version"
+
+    plot_id: Mapped[int] = mapped_column(
+        ForeignKey("plot.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attributes: Mapped[dict] = mapped_column(JSONB)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False))
+
+
+class ReferenceFeature(Base):
+    """A feature of a reference layer (roads, rail, stations, rivers …) shown on the maps."""
+
+    __tablename__ = "reference_feature"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    layer: Mapped[str] = mapped_column(Text, index=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    properties: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True))

@@ -1,0 +1,259 @@
+"""Search the register: filters, sorting and paging, answered by PostGIS in one query.
+
+Geometries leave the database already transformed and encoded (``ST_AsGeoJSON``), so a page of
+100 plots costs one round trip and no Python geometry work.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import box
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from landreg.errors import InvalidInput, NotFound
+from landreg.ingest.crs import OUTPUT_EPSG, STORE_EPSG, parse_crs, transformer
+from landreg.ingest.geometry import read_geometry, to_store_crs
+from landreg.models import AVAILABILITY, PURPOSE_GROUPS, Arealformal, Municipality, Plot
+from landreg.registry.fields import INTERNAL_FIELDS, PUBLIC_FIELDS
+
+MAX_LIMIT = 1000
+SORT_KEYS = {
+    "name": Plot.name,
+    "area_daa": Plot.area_daa,
+    "kommunenummer": Plot.kommunenummer,
+    "price_nok_m2": Plot.price_nok_m2,
+    "updated_at": Plot.updated_at,
+    "availability": Plot.availability,
+    "id": Plot.id,
+}
+
+
+@dataclass
+class PlotQuery:
+    """What to look for. Every field is optional; lists mean "any of".
+
+    ``bbox`` is (minx, miny, maxx, maxy) in ``bbox_crs``; ``near`` is a point or line (GeoJSON or
+    WKT, in ``near_crs``) and ``near_distance_m`` the distance from it in metres. ``byggeklar``
+    means ready to build: road access and water/sewer in place. ``sort`` is a list of keys, a
+    leading ``-`` for descending (e.g. ``["-area_daa", "name"]``).
+    """
+
+    kommuner: list[str] = field(default_factory=list)
+    availability: list[str] = field(default_factory=list)
+    purpose_groups: list[str] = field(default_factory=list)
+    arealformal: list[int] = field(default_factory=list)
+    min_daa: float | None = None
+    max_daa: float | None = None
+    road_access: bool | None = None
+    water_sewer: bool | None = None
+    byggeklar: bool | None = None
+    min_power_mw: float | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_crs: object = 4326
+    near: Any = None
+    near_crs: object = 4326
+    near_distance_m: float | None = None
+    q: str | None = None
+    ids: list[int] = field(default_factory=list)
+    include_withdrawn: bool = False
+    updated_after: Any = None
+    updated_before: Any = None
+    sort: list[str] = field(default_factory=lambda: ["kommunenummer", "name"])
+    limit: int = 100
+    offset: int = 0
+
+    def validate(self) -> None:
+        """Check codes and ranges; raise :class:`InvalidInput` naming the bad parameter."""
+        from landreg.registry.codes import lookup_arealformal, normalise_kommunenummer
+
+        self.kommuner = [normalise_kommunenummer(k) for k in self.kommuner]
+        for name, values, allowed in (
+            ("availability", self.availability, AVAILABILITY),
+            ("purpose_group", self.purpose_groups, PURPOSE_GROUPS),
+        ):
+            bad = [v for v in values if v not in allowed]
+            if bad:
+                raise InvalidInput(
+                    f"Unknown {name} {bad[0]!r}; use one of {', '.join(allowed)}",
+                    field=name, value=bad[0],
+                )
+        self.arealformal = [lookup_arealformal(c).code for c in self.arealformal]
+        for name in ("min_daa", "max_daa", "min_power_mw", "near_distance_m"):
+            v = getattr(self, name)
+            if v is not None and (v != v or v < 0):
+                raise InvalidInput(f"{name} must be a number ≥ 0; got {v}", field=name, value=v)
+        if self.min_daa is not None and self.max_daa is not None and self.min_daa > self.max_daa:
+            raise InvalidInput(
+                f"min_daa ({self.min_daa:g}) is larger than max_daa ({self.max_daa:g})",
+                field="min_daa", value=self.min_daa,
+            )
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}; got {self.limit}",
+                               field="limit", value=self.limit)
+        if self.offset < 0:
+            raise InvalidInput(f"offset must be ≥ 0; got {self.offset}", field="offset",
+                               value=self.offset)
+        if self.bbox is not None:
+            minx, miny, maxx, maxy = self.bbox
+            if not (minx < maxx and miny < maxy):
+                raise InvalidInput(
+                    "bbox must be minx,miny,maxx,maxy with min < max", field="bbox",
+                    value=",".join(f"{v:g}" for v in self.bbox),
+                )
+        if (self.near is None) != (self.near_distance_m is None):
+            raise InvalidInput("near and near_distance_m go together: give both or neither",
+                               field="near" if self.near is None else "near_distance_m")
+        for key in self.sort:
+            if key.lstrip("-") not in SORT_KEYS:
+                raise InvalidInput(
+                    f"Unknown sort key {key!r}; use {', '.join(SORT_KEYS)} "
+                    "(prefix - for descending)",
+                    field="sort", value=key,
+                )
+
+
+@dataclass
+class Page:
+    """One page of results: GeoJSON-like features and how many matched in all."""
+
+    features: list[dict[str, Any]]
+    number_matched: int
+    limit: int
+    offset: int
+
+
+def _columns(srid: int) -> list:
+    digits = 7 if srid == 4326 else 2
+    return [
+        Plot,
+        Municipality.name.label("kommunenavn"),
+        Arealformal.name_nb.label("arealformal_name"),
+        func.ST_AsGeoJSON(func.ST_Transform(Plot.geom, srid), digits).label("geojson"),
+    ]
+
+
+def _base(srid: int) -> Select:
+    if srid not in OUTPUT_EPSG:
+        raise InvalidInput(f"Output CRS EPSG:{srid} is not offered; use 4326, 25832 or 25833",
+                           field="crs", value=srid)
+    return (
+        select(*_columns(srid))
+        .join(Municipality, Municipality.kommunenummer == Plot.kommunenummer)
+        .join(Arealformal, Arealformal.code == Plot.arealformal)
+    )
+
+
+def _conditions(q: PlotQuery, public: bool) -> list:
+    c: list = []
+    if public:
+        c += [Plot.published.is_(True), Plot.availability != "trukket"]
+    elif not q.include_withdrawn and "trukket" not in q.availability:
+        c.append(Plot.availability != "trukket")
+    if q.ids:
+        c.append(Plot.id.in_(q.ids))
+    if q.kommuner:
+        c.append(Plot.kommunenummer.in_(q.kommuner))
+    if q.availability:
+        c.append(Plot.availability.in_(q.availability))
+    if q.purpose_groups:
+        c.append(Plot.purpose_group.in_(q.purpose_groups))
+    if q.arealformal:
+        c.append(Plot.arealformal.in_(q.arealformal))
+    if q.min_daa is not None:
+        c.append(Plot.area_daa >= q.min_daa)
+    if q.max_daa is not None:
+        c.append(Plot.area_daa <= q.max_daa)
+    if q.road_access is not None:
+        c.append(Plot.road_access.is_(q.road_access))
+    if q.water_sewer is not None:
+        c.append(Plot.water_sewer.is_(q.water_sewer))
+    if q.byggeklar is not None:
+        ready = and_(Plot.road_access.is_(True), Plot.water_sewer.is_(True))
+        c.append(ready if q.byggeklar else ~ready)
+    if q.min_power_mw is not None:
+        c.append(Plot.power_capacity_mw >= q.min_power_mw)
+    if q.updated_after is not None:
+        c.append(Plot.updated_at >= q.updated_after)
+    if q.updated_before is not None:
+        c.append(Plot.updated_at <= q.updated_before)
+    if q.bbox is not None:
+        c.append(Plot.geom.intersects(from_shape(_bbox_25833(q.bbox, q.bbox_crs), STORE_EPSG)))
+    if q.near is not None:
+        g = to_store_crs(read_geometry(q.near), q.near_crs)
+        c.append(func.ST_DWithin(Plot.geom, from_shape(g, STORE_EPSG), q.near_distance_m))
+    if q.q:
+        like = "%" + q.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        c.append(or_(Plot.name.ilike(like), Plot.description.ilike(like),
+                     Plot.external_ref.ilike(like), Plot.plan_id.ilike(like)))
+    return c
+
+
+def _bbox_25833(bbox: tuple[float, float, float, float], crs: object):
+    """The bbox as a 25833 polygon (densified, so a degree box keeps its curved edges)."""
+    minx, miny, maxx, maxy = bbox
+    src = parse_crs(crs)
+    if src.to_epsg() == STORE_EPSG:
+        return box(minx, miny, maxx, maxy)
+    if src.is_geographic:  # clamp to the world so a generous box does not fail to project
+        minx, maxx = max(minx, -180.0), min(maxx, 180.0)
+        miny, maxy = max(miny, -90.0), min(maxy, 90.0)
+    tr = transformer(src)
+    x0, y0, x1, y1 = tr.transform_bounds(minx, miny, maxx, maxy, densify_pts=21)
+    return box(x0, y0, x1, y1)
+
+
+def search_plots(session: Session, query: PlotQuery, *, public: bool = True,
+                 srid: int = 4326) -> Page:
+    """Find plots matching ``query``; the public see published plots and public fields only."""
+    query.validate()
+    conds = _conditions(query, public)
+    total = session.execute(select(func.count()).select_from(Plot).where(*conds)).scalar_one()
+    order = []
+    for key in query.sort:
+        col = SORT_KEYS[key.lstrip("-")]
+        order.append(col.desc().nulls_last() if key.startswith("-") else col.asc().nulls_last())
+    order.append(Plot.id)
+    rows = session.execute(
+        _base(srid).where(*conds).order_by(*order).limit(query.limit).offset(query.offset)
+    ).all()
+    return Page([_feature(r, public) for r in rows], total, query.limit, query.offset)
+
+
+def fetch_one(session: Session, plot_id: int, *, public: bool = True, srid: int = 4326) -> dict:
+    """One plot as a feature, or :class:`NotFound` (also for unpublished plots, to the public)."""
+    conds = [Plot.id == plot_id]
+    if public:
+        conds += [Plot.published.is_(True), Plot.availability != "trukket"]
+    row = session.execute(_base(srid).where(*conds)).first()
+    if row is None:
+        raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
+    return _feature(row, public)
+
+
+def _feature(row: Any, public: bool) -> dict[str, Any]:
+    plot: Plot = row[0]
+    props: dict[str, Any] = {}
+    fields = PUBLIC_FIELDS if public else PUBLIC_FIELDS + INTERNAL_FIELDS
+    for name in fields:
+        if name == "kommunenavn":
+            props[name] = row.kommunenavn
+        elif name == "arealformal_name":
+            props[name] = row.arealformal_name
+        elif name == "byggeklar":
+            props[name] = bool(plot.road_access and plot.water_sewer)
+        else:
+            value = getattr(plot, name)
+            if name == "price_nok_m2" and value is not None:
+                value = float(value)
+            elif name == "area_daa":
+                value = round(value, 3)
+            elif hasattr(value, "isoformat"):
+                value = value.isoformat()
+            props[name] = value
+    return {"type": "Feature", "id": plot.id, "geometry": json.loads(row.geojson),
+            "properties": props}

@@ -1,0 +1,78 @@
+"""Deployment settings from ``LANDREG_*`` environment variables, read when asked."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from landreg.errors import ConfigurationError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG_PORT = 5433
+
+
+def _default_database_url() -> str:
+    port = os.environ.get("LANDREG_PG_PORT", str(DEFAULT_PG_PORT))
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/landreg"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings for one landreg process.
+
+    Attributes
+    ----------
+    database_url:
+        SQLAlchemy URL of a PostGIS database (``LANDREG_DATABASE_URL``). Defaults to the
+        project-local cluster that ``make run`` starts on ``LANDREG_PG_PORT`` (5433).
+    layers_dir:
+        Folder with the criteria catalogue, purpose profiles and demo sources
+        (``LANDREG_LAYERS_DIR``, default ``layers/`` in the repository).
+    cache_dir:
+        Where built rasters go (``LANDREG_CACHE_DIR``, default ``layers/cache``, git-ignored).
+    """
+
+    database_url: str = field(default_factory=_default_database_url)
+    layers_dir: Path = REPO_ROOT / "layers"
+    cache_dir: Path = REPO_ROOT / "layers" / "cache"
+    secret_key: str | None = None
+    max_upload_mb: int = 50
+
+    @property
+    def demo_gpkg(self) -> Path:
+        """The real Kartverket N1000 reference data of the demo region."""
+        return self.layers_dir / "sources" / "glamdalen_n1000.gpkg"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read settings from ``LANDREG_*`` variables; unknown values raise a clear error."""
+        env = os.environ if environ is None else environ
+        kwargs: dict = {}
+        if env.get("LANDREG_DATABASE_URL"):
+            kwargs["database_url"] = normalise_database_url(env["LANDREG_DATABASE_URL"])
+        if env.get("LANDREG_LAYERS_DIR"):
+            kwargs["layers_dir"] = Path(env["LANDREG_LAYERS_DIR"])
+            kwargs["cache_dir"] = Path(env["LANDREG_LAYERS_DIR"]) / "cache"
+        if env.get("LANDREG_CACHE_DIR"):
+            kwargs["cache_dir"] = Path(env["LANDREG_CACHE_DIR"])
+        if env.get("LANDREG_SECRET_KEY"):
+            kwargs["secret_key"] = env["LANDREG_SECRET_KEY"]
+        if env.get("LANDREG_MAX_UPLOAD_MB"):
+            try:
+                kwargs["max_upload_mb"] = int(env["LANDREG_MAX_UPLOAD_MB"])
+            except ValueError as exc:
+                raise ConfigurationError(
+                    "LANDREG_MAX_UPLOAD_MB must be a whole number of megabytes",
+                    field="LANDREG_MAX_UPLOAD_MB",
+                    value=env["LANDREG_MAX_UPLOAD_MB"],
+                ) from exc
+        return cls(**kwargs)
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

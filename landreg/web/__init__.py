@@ -1,0 +1,34 @@
+"""The Flask application: a thin adapter over the registry (no domain logic here)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from landreg.settings import Settings
+
+
+def create_app(config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
+    """Build the app. Settings come from ``LANDREG_*`` variables unless given; ``config``
+    overrides Flask config keys (tests use it). No work is done at import time."""
+    app = Flask(__name__)
+    settings = settings or Settings.from_env()
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+        LANDREG_SETTINGS=settings,
+    )
+    app.config.from_prefixed_env("LANDREG")
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+    from landreg.web import errors, health
+
+    errors.register(app)
+    app.register_blueprint(health.bp)
+    return app
