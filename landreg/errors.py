@@ -91,6 +91,18 @@ class PermissionDenied(LandregError):
     code = "forbidden"
 
 
+class AuthenticationFailed(LandregError):
+    """Raised when a login or token is wrong (never says whether the user exists)."""
+
+    code = "authentication_failed"
+
+
+class AccountLocked(AuthenticationFailed):
+    """Raised when too many wrong passwords have locked an account for a while."""
+
+    code = "account_locked"
+
+
 class ConfigurationError(LandregError):
     """Raised when the deployment or domain configuration is wrong."""
 

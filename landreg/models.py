@@ -20,14 +20,16 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
     String,
     Text,
     func,
+    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 25833
@@ -139,6 +141,11 @@ class Plot(Base):
         ),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
         CheckConstraint("version >= 1", name="version_pos"),
+        Index("ix_plot_kommunenummer", "kommunenummer"),
+        Index("ix_plot_availability", "availability"),
+        Index("ix_plot_purpose_group", "purpose_group"),
+        Index("uq_plot_kommune_external_ref", "kommunenummer", "external_ref", unique=True,
+              postgresql_where=text("external_ref IS NOT NULL")),
     )
 
 
@@ -168,3 +175,39 @@ class ReferenceFeature(Base):
     name: Mapped[str | None] = mapped_column(Text)
     properties: Mapped[dict] = mapped_column(JSONB, server_default="{}")
     geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True))
+
+
+ROLES = ("planner", "admin")
+
+
+class User(Base):
+    """A person who logs in: a planner tied to kommuner, or a regional admin."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, unique=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    kommuner: Mapped[list[str]] = mapped_column(ARRAY(String(4)), server_default="{}")
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+
+class ApiToken(Base):
+    """A token for scripts; only its SHA-256 hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, server_default="false")

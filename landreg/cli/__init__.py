@@ -49,9 +49,9 @@ def say(ctx: click.Context, message: str) -> None:
 
 
 def _register() -> None:
-    from landreg.cli import db, demo, plots, serve
+    from landreg.cli import db, demo, plots, serve, users
 
-    for module in (db, demo, plots, serve):
+    for module in (db, demo, plots, serve, users):
         main.add_command(module.command)
 
 

@@ -32,3 +32,26 @@ def load(ctx: click.Context, if_empty: bool) -> None:
     ref = result["reference"]
     say(ctx, f"loaded {result['municipalities']} kommuner, "
              f"{sum(ref.values())} reference features, {result['plots']} fictitious plots")
+
+
+@command.command("users")
+@click.pass_context
+def users(ctx: click.Context) -> None:
+    """Create demo accounts (one planner per kommune and an admin); passwords printed once.
+
+    Nothing is created unless you run this: the demo has no default passwords.
+    """
+    from landreg.auth.users import add_user
+    from landreg.registry.codes import REGION_KOMMUNER
+
+    settings = settings_of(ctx)
+    created = []
+    with session_scope(get_engine(settings.database_url)) as session:
+        created.append(add_user(session, "admin", role="admin"))
+        for number, name in REGION_KOMMUNER.items():
+            slug = name.lower().replace("ø", "o").replace("å", "a").replace("-", "")
+            created.append(add_user(session, f"planlegger.{slug}", role="planner",
+                                    kommuner=[number]))
+    click.echo("Demo accounts (passwords are shown this once):")
+    for user, password in created:
+        click.echo(f"  {user.username:28} {password}")

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from landreg.settings import Settings
 
+WEBMAP_DIR = Path(__file__).resolve().parents[2] / "webmap"
+
 
 def create_app(config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
     """Build the app. Settings come from ``LANDREG_*`` variables unless given; ``config``
     overrides Flask config keys (tests use it). No work is done at import time."""
-    app = Flask(__name__)
+    app = Flask(
+        __name__,
+        template_folder=str(WEBMAP_DIR / "templates"),
+        static_folder=str(WEBMAP_DIR / "static"),
+        static_url_path="/static",
+    )
     settings = settings or Settings.from_env()
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
@@ -27,8 +35,11 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    from landreg.web import errors, health
+    from landreg.web import api, errors, health, ogc, pages
 
     errors.register(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(ogc.bp, url_prefix="/ogc")
+    app.register_blueprint(pages.bp)
     return app

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 STATUS: dict[type[e.LandregError], int] = {
     e.InvalidInput: 400,
     e.NotFound: 404,
+    e.AuthenticationFailed: 401,
+    e.AccountLocked: 429,
     e.PermissionDenied: 403,
     e.StaleVersion: 409,
     e.DatabaseUnavailable: 503,

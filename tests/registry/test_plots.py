@@ -85,8 +85,8 @@ def _bad_inputs():
     x, y = INSIDE["3401"]
     good = square_25833(x, y, 100)
     lonlat = reproject(good, 25833, 4326)
-    bowtie = ("POLYGON((%f %f, %f %f, %f %f, %f %f, %f %f))"
-              % (x, y, x + 100, y + 100, x + 100, y, x, y + 100, x, y))
+    bowtie = (f"POLYGON(({x} {y}, {x + 100} {y + 100}, {x + 100} {y}, {x} {y + 100}, "
+              f"{x} {y}))")
     oslo = square_25833(262000, 6650000, 100)  # Oslo: Norway, but not Glåmdalen
     return [
         ("missing crs", plot_attrs(), good, None, InvalidCRS, "no coordinate reference system"),

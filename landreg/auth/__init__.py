@@ -1,0 +1,1 @@
+"""Accounts, passwords, API tokens and who may do what (no Flask here)."""
