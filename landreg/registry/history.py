@@ -20,7 +20,8 @@ def plot_versions(session: Session, plot_id: int, *, srid: int = 4326) -> list[d
         select(
             PlotVersion.version, PlotVersion.operation, PlotVersion.changed_by,
             PlotVersion.changed_at, PlotVersion.attributes,
-            func.ST_AsGeoJSON(func.ST_Transform(PlotVersion.geom, srid), 7 if srid == 4326 else 2),
+            func.ST_AsGeoJSON(func.ST_Transform(PlotVersion.geom, srid),
+                              7 if srid == 4326 else 2, 0),
             func.md5(func.ST_AsBinary(PlotVersion.geom)),
         ).where(PlotVersion.plot_id == plot_id).order_by(PlotVersion.version)
     ).all()

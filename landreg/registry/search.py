@@ -133,7 +133,7 @@ def _columns(srid: int) -> list:
         Plot,
         Municipality.name.label("kommunenavn"),
         Arealformal.name_nb.label("arealformal_name"),
-        func.ST_AsGeoJSON(func.ST_Transform(Plot.geom, srid), digits).label("geojson"),
+        func.ST_AsGeoJSON(func.ST_Transform(Plot.geom, srid), digits, 0).label("geojson"),
     ]
 
 
@@ -182,7 +182,8 @@ def _conditions(q: PlotQuery, public: bool) -> list:
     if q.updated_before is not None:
         c.append(Plot.updated_at <= q.updated_before)
     if q.bbox is not None:
-        c.append(Plot.geom.intersects(from_shape(_bbox_25833(q.bbox, q.bbox_crs), STORE_EPSG)))
+        c.append(func.ST_Intersects(
+            Plot.geom, from_shape(_bbox_25833(q.bbox, q.bbox_crs), STORE_EPSG)))
     if q.near is not None:
         g = to_store_crs(read_geometry(q.near), q.near_crs)
         c.append(func.ST_DWithin(Plot.geom, from_shape(g, STORE_EPSG), q.near_distance_m))
@@ -194,7 +195,11 @@ def _conditions(q: PlotQuery, public: bool) -> list:
 
 
 def _bbox_25833(bbox: tuple[float, float, float, float], crs: object):
-    """The bbox as a 25833 polygon (densified, so a degree box keeps its curved edges)."""
+    """The bbox as a polygon in 25833: its edges densified and transformed, so a longitude/
+    latitude box keeps its true (curved) outline instead of growing to an enclosing rectangle."""
+    import numpy as np
+    import shapely
+
     minx, miny, maxx, maxy = bbox
     src = parse_crs(crs)
     if src.to_epsg() == STORE_EPSG:
@@ -202,9 +207,9 @@ def _bbox_25833(bbox: tuple[float, float, float, float], crs: object):
     if src.is_geographic:  # clamp to the world so a generous box does not fail to project
         minx, maxx = max(minx, -180.0), min(maxx, 180.0)
         miny, maxy = max(miny, -90.0), min(maxy, 90.0)
+    ring = shapely.segmentize(box(minx, miny, maxx, maxy), max(maxx - minx, maxy - miny) / 32)
     tr = transformer(src)
-    x0, y0, x1, y1 = tr.transform_bounds(minx, miny, maxx, maxy, densify_pts=21)
-    return box(x0, y0, x1, y1)
+    return shapely.transform(ring, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 def search_plots(session: Session, query: PlotQuery, *, public: bool = True,

@@ -1,7 +1,118 @@
-"""The JSON search API under /api (see api.py's routes and /api/openapi.json)."""
+"""The JSON search API under /api (its contract: /api/openapi.json)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
+
+from landreg.ingest.crs import crs_uri
+from landreg.registry.codes import arealformal_codes
+from landreg.registry.reference import reference_collection
+from landreg.registry.search import fetch_one, search_plots
+from landreg.registry.stats import municipality_totals, region_totals
+from landreg.web import params
+from landreg.web.db import session
 
 bp = Blueprint("api", __name__)
+
+
+def geojson_response(body: dict, srid: int) -> Response:
+    """A GeoJSON response, with ``Content-Crs`` when not CRS84."""
+    resp = jsonify(body)
+    resp.mimetype = "application/geo+json"
+    resp.headers["Content-Crs"] = f"<{crs_uri(srid)}>"
+    return resp
+
+
+def page_links(endpoint: str, args: dict[str, str], limit: int, offset: int, returned: int,
+               matched: int, **view_args: object) -> list[dict[str, str]]:
+    """self/next/prev links of a paged collection, keeping every other parameter."""
+
+    def href(off: int) -> str:
+        query = {k: v for k, v in args.items() if k != "offset"}
+        if off:
+            query["offset"] = str(off)
+        base = url_for(endpoint, _external=True, **view_args)
+        return base + ("?" + urlencode(query) if query else "")
+
+    links = [{"rel": "self", "type": "application/geo+json", "href": href(offset)}]
+    if offset + returned < matched:
+        links.append({"rel": "next", "type": "application/geo+json", "href": href(offset + limit)})
+    if offset > 0:
+        links.append({"rel": "prev", "type": "application/geo+json",
+                      "href": href(max(offset - limit, 0))})
+    return links
+
+
+@bp.get("/plots")
+def plots() -> Response:
+    """Search published plots; GeoJSON FeatureCollection with paging links."""
+    args = request.args.to_dict()
+    params.check_known(args, params.PLOT_PARAMS)
+    query = params.plot_query(args)
+    srid = params.output_srid(args)
+    page = search_plots(session(), query, public=True, srid=srid)
+    body = {
+        "type": "FeatureCollection",
+        "numberMatched": page.number_matched,
+        "numberReturned": len(page.features),
+        "features": page.features,
+        "links": page_links("api.plots", args, query.limit, query.offset, len(page.features),
+                            page.number_matched),
+    }
+    return geojson_response(body, srid)
+
+
+@bp.get("/plots/<int:plot_id>")
+def plot(plot_id: int) -> Response:
+    """One published plot as a GeoJSON Feature."""
+    args = request.args.to_dict()
+    params.check_known(args, ["crs"])
+    srid = params.output_srid(args)
+    return geojson_response(fetch_one(session(), plot_id, public=True, srid=srid), srid)
+
+
+@bp.get("/municipalities")
+def municipalities() -> Response:
+    """The seven kommuner with plots and daa by availability and purpose group."""
+    params.check_known(request.args, [])
+    per = municipality_totals(session(), public=True)
+    return jsonify({"municipalities": per, "region": region_totals(per)})
+
+
+@bp.get("/reference/<layer>")
+def reference(layer: str) -> Response:
+    """A reference layer (roads, rail, stations, …) as GeoJSON in CRS84."""
+    params.check_known(request.args, [])
+    resp = geojson_response(reference_collection(session(), layer, simplify_m=20), 4326)
+    resp.headers["Cache-Control"] = "public, max-age=3600"
+    return resp
+
+
+@bp.get("/codes")
+def codes() -> Response:
+    """The arealformål code list with names and purpose groups."""
+    return jsonify({"codes": [
+        {"code": c.code, "name_nb": c.nb, "name_en": c.en, "system": c.system,
+         "purpose_group": c.group}
+        for c in sorted(arealformal_codes().values(), key=lambda c: c.code)
+    ]})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 document of /api and /ogc."""
+    from landreg.web.openapi import openapi_document
+
+    resp = jsonify(openapi_document(request.host_url.rstrip("/")))
+    resp.mimetype = "application/vnd.oai.openapi+json;version=3.0"
+    return resp
+
+
+@bp.get("/docs")
+def docs() -> str:
+    """A browsable page of the OpenAPI document (server-rendered, no CDN)."""
+    from landreg.web.openapi import openapi_document
+
+    return render_template("api_docs.html", doc=openapi_document(request.host_url.rstrip("/")))

@@ -1,7 +1,260 @@
-"""OGC API - Features (Part 1 Core, Part 2 CRS) under /ogc."""
+"""OGC API – Features, Part 1 (Core) and Part 2 (CRS by reference), under /ogc.
+
+Collections: ``plots`` (published plots, public fields) and ``municipalities``. JSON by default,
+HTML when a browser asks (``Accept: text/html``) or with ``f=html``. Items in CRS84 unless
+``crs`` asks for EPSG:25832/25833/4326; ``bbox-crs`` likewise; ``Content-Crs`` on every
+GeoJSON response. ``limit`` defaults to 10 and above 1000 is a 400 (not silently clamped).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from sqlalchemy import func, select
+
+from landreg.errors import InvalidInput, NotFound
+from landreg.ingest.crs import CRS84_URI, OUTPUT_EPSG, STORE_EPSG, crs_uri
+from landreg.models import Municipality, Plot
+from landreg.registry.search import MAX_LIMIT, PlotQuery, fetch_one, search_plots
+from landreg.web import params
+from landreg.web.api import geojson_response, page_links
+from landreg.web.db import session
 
 bp = Blueprint("ogc", __name__)
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+]
+CRS_LIST = [CRS84_URI] + [crs_uri(e) for e in OUTPUT_EPSG if e != 4326]
+COLLECTIONS = {
+    "plots": {"title": "Næringsarealer i Glåmdalen (business plots)",
+              "description": "Published business plots of the seven Glåmdalen kommuner: zoning "
+                             "(arealformål), availability, readiness and area in daa."},
+    "municipalities": {"title": "Kommuner i Glåmdalen (municipalities)",
+                       "description": "The seven kommuner, © Kartverket N1000 (CC BY 4.0)."},
+}
+PLOT_ITEM_PARAMS = ("f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime",
+                    "kommunenummer", "availability", "purpose_group", "min_daa", "max_daa")
+MUNI_ITEM_PARAMS = ("f", "bbox", "bbox-crs", "crs", "limit", "offset")
+
+
+def _wants_html() -> bool:
+    f = request.args.get("f")
+    if f:
+        if f not in ("json", "html"):
+            raise InvalidInput(f"f must be json or html; got {f!r}", field="f", value=f)
+        return f == "html"
+    best = request.accept_mimetypes.best_match(
+        ["application/json", "application/geo+json", "text/html"])
+    return best == "text/html"
+
+
+def _respond(body: dict[str, Any], template: str) -> Response | str:
+    if _wants_html():
+        return render_template(template, body=body, json=json)
+    return jsonify(body)
+
+
+def _link(rel: str, endpoint: str, mime: str = "application/json", title: str | None = None,
+          **kw: Any) -> dict[str, str]:
+    link = {"rel": rel, "type": mime, "href": url_for(endpoint, _external=True, **kw)}
+    if title:
+        link["title"] = title
+    return link
+
+
+@bp.get("/")
+def landing() -> Response | str:
+    """Landing page."""
+    params.check_known(request.args, ["f"])
+    body = {
+        "title": "landreg — Glåmdalen business land register",
+        "description": "OGC API – Features of the shared business-land register of Glåmdalen.",
+        "links": [
+            _link("self", "ogc.landing"),
+            _link("alternate", "ogc.landing", "text/html", f="html"),
+            _link("service-desc", "api.openapi", "application/vnd.oai.openapi+json;version=3.0"),
+            _link("service-doc", "api.docs", "text/html"),
+            _link("conformance", "ogc.conformance"),
+            _link("data", "ogc.collections"),
+        ],
+    }
+    return _respond(body, "ogc/landing.html")
+
+
+@bp.get("/conformance")
+def conformance() -> Response | str:
+    """Conformance classes."""
+    params.check_known(request.args, ["f"])
+    return _respond({"conformsTo": CONFORMANCE}, "ogc/conformance.html")
+
+
+def _collection(cid: str) -> dict[str, Any]:
+    sess = session()
+    if cid == "plots":
+        ext = sess.execute(
+            select(func.ST_Extent(func.ST_Transform(Plot.geom, 4326)),
+                   func.min(Plot.updated_at), func.max(Plot.updated_at))
+            .where(Plot.published.is_(True), Plot.availability != "trukket")).one()
+        box, t0, t1 = ext
+        temporal = {"interval": [[t0.isoformat() if t0 else None,
+                                  t1.isoformat() if t1 else None]],
+                    "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    else:
+        box = sess.execute(
+            select(func.ST_Extent(func.ST_Transform(Municipality.geom, 4326)))).scalar_one()
+        temporal = None
+    bbox = _parse_box2d(box)
+    body: dict[str, Any] = {
+        "id": cid, **COLLECTIONS[cid], "itemType": "feature",
+        "extent": {"spatial": {"bbox": [bbox], "crs": CRS84_URI}},
+        "crs": CRS_LIST, "storageCrs": crs_uri(STORE_EPSG),
+        "links": [
+            _link("self", "ogc.collection", collection_id=cid),
+            _link("alternate", "ogc.collection", "text/html", collection_id=cid, f="html"),
+            _link("items", "ogc.items", "application/geo+json", collection_id=cid),
+            _link("items", "ogc.items", "text/html", collection_id=cid, f="html"),
+            {"rel": "license", "type": "text/html",
+             "href": "https://creativecommons.org/licenses/by/4.0/",
+             "title": "CC BY 4.0 (reference data © Kartverket)"},
+        ],
+    }
+    if temporal:
+        body["extent"]["temporal"] = temporal
+    return body
+
+
+def _parse_box2d(box: str | None) -> list[float]:
+    if not box:
+        return [11.3, 59.8, 12.6, 60.9]
+    inner = box[box.index("(") + 1: box.index(")")]
+    (x0, y0), (x1, y1) = (map(float, p.split()) for p in inner.split(","))
+    return [round(x0, 6), round(y0, 6), round(x1, 6), round(y1, 6)]
+
+
+def _check_collection(cid: str) -> None:
+    if cid not in COLLECTIONS:
+        raise NotFound(f"There is no collection {cid!r}; collections: "
+                       f"{', '.join(COLLECTIONS)}", field="collection", value=cid)
+
+
+@bp.get("/collections")
+def collections() -> Response | str:
+    """All collections."""
+    params.check_known(request.args, ["f"])
+    body = {"links": [_link("self", "ogc.collections"),
+                      _link("alternate", "ogc.collections", "text/html", f="html")],
+            "collections": [_collection(c) for c in COLLECTIONS], "crs": CRS_LIST}
+    return _respond(body, "ogc/collections.html")
+
+
+@bp.get("/collections/<collection_id>")
+def collection(collection_id: str) -> Response | str:
+    """One collection."""
+    _check_collection(collection_id)
+    params.check_known(request.args, ["f"])
+    return _respond(_collection(collection_id), "ogc/collection.html")
+
+
+def _ogc_limit(args: dict[str, str]) -> int:
+    return params.integer(args, "limit", 10, minimum=1, maximum=MAX_LIMIT)
+
+
+@bp.get("/collections/<collection_id>/items")
+def items(collection_id: str) -> Response | str:
+    """Features of a collection, filtered and paged."""
+    _check_collection(collection_id)
+    args = request.args.to_dict()
+    if collection_id == "plots":
+        params.check_known(args, PLOT_ITEM_PARAMS)
+    else:
+        params.check_known(args, MUNI_ITEM_PARAMS)
+    srid = params.output_srid(args, "crs")
+    bbox_crs = params.input_crs(args, "bbox-crs")
+    limit, offset = _ogc_limit(args), params.integer(args, "offset", 0)
+    box = params.bbox(args)
+    if collection_id == "plots":
+        start, end = params.datetime_interval(args.get("datetime"))
+        query = PlotQuery(
+            kommuner=params.text_list(args, "kommunenummer"),
+            availability=params.text_list(args, "availability"),
+            purpose_groups=params.text_list(args, "purpose_group"),
+            min_daa=params.number(args, "min_daa"), max_daa=params.number(args, "max_daa"),
+            bbox=box, bbox_crs=bbox_crs, updated_after=start, updated_before=end,
+            sort=["id"], limit=limit, offset=offset)
+        page = search_plots(session(), query, public=True, srid=srid)
+        features, matched = page.features, page.number_matched
+    else:
+        features, matched = _municipality_features(box, bbox_crs, srid, limit, offset)
+    body = {
+        "type": "FeatureCollection", "features": features,
+        "numberMatched": matched, "numberReturned": len(features),
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "links": page_links("ogc.items", args, limit, offset, len(features), matched,
+                            collection_id=collection_id)
+        + [_link("collection", "ogc.collection", collection_id=collection_id)],
+    }
+    if _wants_html():
+        return render_template("ogc/items.html", body=body, collection_id=collection_id,
+                               json=json)
+    return geojson_response(body, srid)
+
+
+def _municipality_features(box: tuple[float, float, float, float] | None, bbox_crs: int,
+                           srid: int, limit: int, offset: int) -> tuple[list[dict], int]:
+    from landreg.registry.search import _bbox_25833
+
+    conds = []
+    if box is not None:
+        from geoalchemy2.shape import from_shape
+
+        conds.append(func.ST_Intersects(
+            Municipality.geom, from_shape(_bbox_25833(box, bbox_crs), STORE_EPSG)))
+    sess = session()
+    matched = sess.execute(select(func.count()).select_from(Municipality).where(*conds)
+                           ).scalar_one()
+    rows = sess.execute(
+        select(Municipality.kommunenummer, Municipality.name, Municipality.kommunenummer_pre2020,
+               func.ST_AsGeoJSON(func.ST_Transform(Municipality.geom, srid),
+                                 6 if srid == 4326 else 1, 0))
+        .where(*conds).order_by(Municipality.kommunenummer).limit(limit).offset(offset)).all()
+    return [{"type": "Feature", "id": k, "geometry": json.loads(g),
+             "properties": {"kommunenummer": k, "name": n, "kommunenummer_pre2020": old}}
+            for k, n, old, g in rows], matched
+
+
+@bp.get("/collections/<collection_id>/items/<feature_id>")
+def item(collection_id: str, feature_id: str) -> Response | str:
+    """One feature."""
+    _check_collection(collection_id)
+    args = request.args.to_dict()
+    params.check_known(args, ["f", "crs"])
+    srid = params.output_srid(args, "crs")
+    if collection_id == "plots":
+        if not feature_id.isdigit():
+            raise NotFound(f"There is no plot with id {feature_id!r}.", field="featureId",
+                           value=feature_id)
+        feature = fetch_one(session(), int(feature_id), public=True, srid=srid)
+    else:
+        found = [f for f in _municipality_features(None, 4326, srid, 10, 0)[0]
+                 if f["id"] == feature_id]
+        if not found:
+            raise NotFound(f"There is no kommune {feature_id!r}.", field="featureId",
+                           value=feature_id)
+        feature = found[0]
+    feature["links"] = [
+        _link("self", "ogc.item", "application/geo+json", collection_id=collection_id,
+              feature_id=feature_id),
+        _link("collection", "ogc.collection", collection_id=collection_id),
+    ]
+    if _wants_html():
+        return render_template("ogc/item.html", body=feature, collection_id=collection_id,
+                               json=json)
+    return geojson_response(feature, srid)

@@ -1,0 +1,212 @@
+"""Query parameters → domain queries, with a 400 that names the parameter when one is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from landreg.errors import InvalidInput
+from landreg.ingest.crs import OUTPUT_EPSG, parse_crs
+from landreg.registry.search import MAX_LIMIT, PlotQuery
+
+#: Parameters of /api/plots, with a one-line description (also used by the OpenAPI document).
+PLOT_PARAMS: dict[str, str] = {
+    "kommune": "kommunenummer, comma-separated (e.g. 3401,3415; pre-2020 numbers accepted)",
+    "availability": "ledig, reservert, under_forhandling, solgt, utbygd (comma-separated)",
+    "purpose_group": "industri, lager_logistikk, kontor, handel, naering, kombinert, annen",
+    "arealformal": "arealformål codes, comma-separated (e.g. 1340,1826)",
+    "min_daa": "smallest area in dekar",
+    "max_daa": "largest area in dekar",
+    "byggeklar": "true: road and water/sewer in place; false: not",
+    "road_access": "true/false",
+    "water_sewer": "true/false",
+    "min_power_mw": "at least this power capacity (MW)",
+    "bbox": "minx,miny,maxx,maxy in bbox-crs (default longitude/latitude)",
+    "bbox-crs": "CRS of bbox: EPSG code or URI (default CRS84)",
+    "near": "a point or line as WKT, in near-crs",
+    "near-crs": "CRS of near (default CRS84)",
+    "distance": "metres from near",
+    "q": "free text in name, description, reference and plan id",
+    "sort": "comma-separated keys, - for descending: name, area_daa, kommunenummer, "
+            "price_nok_m2, updated_at, availability, id",
+    "limit": f"page size, 1–{MAX_LIMIT} (default 100)",
+    "offset": "how many to skip (default 0)",
+    "crs": "output CRS: 4326 (default, CRS84 order), 25832 or 25833",
+}
+
+
+def _one(args: Mapping[str, str], name: str) -> str | None:
+    value = args.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def text_list(args: Mapping[str, str], name: str) -> list[str]:
+    """A comma-separated list of non-empty strings."""
+    value = _one(args, name)
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+def number(args: Mapping[str, str], name: str) -> float | None:
+    """A finite number, or None when absent."""
+    value = _one(args, name)
+    if value is None:
+        return None
+    try:
+        out = float(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number; got {value!r}", field=name,
+                           value=value) from None
+    if out != out or out in (float("inf"), float("-inf")):
+        raise InvalidInput(f"{name} must be a finite number; got {value!r}", field=name,
+                           value=value)
+    return out
+
+
+def integer(args: Mapping[str, str], name: str, default: int, *, minimum: int = 0,
+            maximum: int | None = None) -> int:
+    """A whole number in a range (default when absent)."""
+    value = _one(args, name)
+    if value is None:
+        return default
+    try:
+        out = int(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number; got {value!r}", field=name,
+                           value=value) from None
+    if out < minimum or (maximum is not None and out > maximum):
+        top = f"–{maximum}" if maximum is not None else " or more"
+        raise InvalidInput(f"{name} must be {minimum}{top}; got {out}", field=name, value=out)
+    return out
+
+
+def boolean(args: Mapping[str, str], name: str) -> bool | None:
+    """true/false (also 1/0, ja/nei), None when absent."""
+    value = _one(args, name)
+    if value is None:
+        return None
+    low = value.lower()
+    if low in ("true", "1", "yes", "ja"):
+        return True
+    if low in ("false", "0", "no", "nei"):
+        return False
+    raise InvalidInput(f"{name} must be true or false; got {value!r}", field=name, value=value)
+
+
+def bbox(args: Mapping[str, str], name: str = "bbox") -> tuple[float, float, float, float] | None:
+    """Four numbers minx,miny,maxx,maxy (six-number 3-D boxes are refused)."""
+    value = _one(args, name)
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        nums = tuple(float(p) for p in parts)
+    except ValueError:
+        raise InvalidInput(f"{name} must be four numbers minx,miny,maxx,maxy; got {value!r}",
+                           field=name, value=value) from None
+    if len(nums) != 4 or any(n != n or n in (float("inf"), float("-inf")) for n in nums):
+        raise InvalidInput(f"{name} must be four numbers minx,miny,maxx,maxy; got {value!r}",
+                           field=name, value=value)
+    if not (nums[0] < nums[2] and nums[1] < nums[3]):
+        raise InvalidInput(f"{name} must have minx < maxx and miny < maxy; got {value!r}",
+                           field=name, value=value)
+    return nums  # type: ignore[return-value]
+
+
+def output_srid(args: Mapping[str, str], name: str = "crs") -> int:
+    """The EPSG code of an output CRS parameter (4326 when absent)."""
+    value = _one(args, name)
+    if value is None:
+        return 4326
+    try:
+        epsg = parse_crs(value).to_epsg()
+    except InvalidInput:
+        epsg = None
+    if epsg not in OUTPUT_EPSG:
+        raise InvalidInput(
+            f"{name} {value!r} is not offered; use CRS84/4326, 25832 or 25833", field=name,
+            value=value)
+    return int(epsg)
+
+
+def input_crs(args: Mapping[str, str], name: str) -> int:
+    """The EPSG code of a CRS given for input coordinates (4326 when absent)."""
+    return output_srid(args, name)
+
+
+def check_known(args: Iterable[str], known: Iterable[str]) -> None:
+    """Refuse parameters the endpoint does not know (a typo must not silently widen a search)."""
+    unknown = sorted(set(args) - set(known))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown parameter(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}",
+            field=unknown[0])
+
+
+def codes(args: Mapping[str, str], name: str) -> list[int]:
+    """A comma-separated list of whole-number codes."""
+    out = []
+    for v in text_list(args, name):
+        if not v.isdigit():
+            raise InvalidInput(f"{name} must be numeric codes; got {v!r}", field=name, value=v)
+        out.append(int(v))
+    return out
+
+
+def plot_query(args: Mapping[str, str], *, default_limit: int = 100) -> PlotQuery:
+    """Build a validated :class:`PlotQuery` from /api/plots parameters."""
+    query = PlotQuery(
+        kommuner=text_list(args, "kommune"),
+        availability=text_list(args, "availability"),
+        purpose_groups=text_list(args, "purpose_group"),
+        arealformal=codes(args, "arealformal"),
+        min_daa=number(args, "min_daa"),
+        max_daa=number(args, "max_daa"),
+        byggeklar=boolean(args, "byggeklar"),
+        road_access=boolean(args, "road_access"),
+        water_sewer=boolean(args, "water_sewer"),
+        min_power_mw=number(args, "min_power_mw"),
+        bbox=bbox(args),
+        bbox_crs=input_crs(args, "bbox-crs"),
+        near=_one(args, "near"),
+        near_crs=input_crs(args, "near-crs"),
+        near_distance_m=number(args, "distance"),
+        q=_one(args, "q"),
+        sort=text_list(args, "sort") or ["kommunenummer", "name"],
+        limit=integer(args, "limit", default_limit, minimum=1, maximum=MAX_LIMIT),
+        offset=integer(args, "offset", 0),
+    )
+    if query.q and len(query.q) > 200:
+        raise InvalidInput("q is longer than 200 characters", field="q")
+    query.validate()
+    return query
+
+
+def datetime_interval(value: str | None) -> tuple[datetime | None, datetime | None]:
+    """OGC ``datetime``: an instant, ``a/b``, ``../b`` or ``a/..`` (RFC 3339)."""
+    if value is None or not value.strip():
+        return None, None
+
+    def parse(text: str) -> datetime | None:
+        if text in ("..", ""):
+            return None
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(
+                f"datetime must be RFC 3339 (e.g. 2026-01-31T12:00:00Z) or an interval a/b, "
+                f"../b, a/..; got {value!r}", field="datetime", value=value) from None
+
+    if "/" in value:
+        start_text, end_text = value.split("/", 1)
+        start, end = parse(start_text), parse(end_text)
+        if start and end and start > end:
+            raise InvalidInput("datetime interval starts after it ends", field="datetime",
+                               value=value)
+        return start, end
+    instant = parse(value)
+    if instant is None:
+        raise InvalidInput("datetime '..' alone is not an instant", field="datetime", value=value)
+    return instant, instant
