@@ -2,6 +2,129 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from landreg.errors import NotFound
+from landreg.models import Municipality
+from landreg.registry.reference import reference_collection
+from landreg.registry.search import fetch_one
+from landreg.web.db import session
+from webmap import plot_map, regional_map
+from webmap.i18n import AVAILABILITY_LABELS, PURPOSE_LABELS, TEXT, bundle, pick_lang
+from webmap.render import components
+from webmap.styles import AVAILABILITY_COLOURS, PURPOSE_COLOURS
 
 bp = Blueprint("pages", __name__)
+
+NODE_MODULES = Path(__file__).resolve().parents[2] / "webmap" / "node_modules"
+#: The npm packages the app serves under /vendor/ (see webmap/package.json).
+VENDOR_PACKAGES = ("leaflet", "@geoman-io")
+
+
+def kommuner_collection() -> dict[str, Any]:
+    """The kommuner in CRS84 (simplified 25 m) with a label point for each."""
+    rows = session().execute(
+        select(Municipality.kommunenummer, Municipality.name,
+               func.ST_AsGeoJSON(func.ST_Transform(
+                   func.ST_SimplifyPreserveTopology(Municipality.geom, 25), 4326), 5, 0),
+               func.ST_Y(func.ST_Transform(func.ST_PointOnSurface(Municipality.geom), 4326)),
+               func.ST_X(func.ST_Transform(func.ST_PointOnSurface(Municipality.geom), 4326)))
+        .order_by(Municipality.kommunenummer)).all()
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": k, "geometry": json.loads(g),
+         "properties": {"kommunenummer": k, "name": n, "label_point": [lat, lon]}}
+        for k, n, g, lat, lon in rows]}
+
+
+def _reference() -> dict[str, dict[str, Any]]:
+    sess = session()
+    water = reference_collection(sess, "rivers", simplify_m=20)
+    water["features"] += reference_collection(sess, "lakes", simplify_m=20)["features"]
+    return {"water": water,
+            **{k: reference_collection(sess, k, simplify_m=20)
+               for k in ("roads", "rail", "stations", "built_up", "power_lines")}}
+
+
+def _regional_components(lang: str) -> dict[str, str]:
+    # The regional map holds only data that never changes at run time (kommuner, N1000
+    # layers), so it is rendered once per language and process.
+    cache = current_app.extensions.setdefault("landreg_map_cache", {})
+    if lang not in cache:
+        cache[lang] = components(regional_map(kommuner_collection(), _reference(), lang))
+    return cache[lang]
+
+
+@bp.app_template_filter("num")
+def format_number(value: float | None, digits: int = 1, lang: str = "nb") -> str:
+    """A number the way a Norwegian (or English) reader writes it: 1 234,5 / 1,234.5."""
+    if value is None:
+        return "–"
+    text = f"{float(value):,.{digits}f}"
+    if lang == "nb":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return text
+
+
+def _page_context(lang: str) -> dict[str, Any]:
+    return {"lang": lang, "t": TEXT[lang], "other_lang": "en" if lang == "nb" else "nb",
+            "availability_labels": AVAILABILITY_LABELS[lang],
+            "purpose_labels": PURPOSE_LABELS[lang]}
+
+
+@bp.get("/")
+def index() -> Response:
+    """The map is the front page."""
+    return redirect(url_for("pages.map_page", **request.args))
+
+
+@bp.get("/map")
+def map_page() -> str:
+    """The interactive regional map with the filter panel."""
+    lang = pick_lang(request.args.get("lang"))
+    parts = _regional_components(lang)
+    kommuner = [(f["id"], f["properties"]["name"]) for f in kommuner_collection()["features"]]
+    config = {"mapName": parts["name"], "api": url_for("api.plots"), "lang": lang,
+              "colours": {"availability": AVAILABILITY_COLOURS, "purpose": PURPOSE_COLOURS},
+              "i18n": bundle(lang), "plotUrl": url_for("pages.plot_page", plot_id=0)}
+    return render_template("map.html", parts=parts, config=config, kommuner=kommuner,
+                           **_page_context(lang))
+
+
+@bp.get("/plots/<int:plot_id>")
+def plot_page(plot_id: int) -> str | tuple[str, int]:
+    """A plot's public facts and a small map."""
+    lang = pick_lang(request.args.get("lang"))
+    try:
+        plot = fetch_one(session(), plot_id, public=True)
+    except NotFound:
+        return render_template("not_found.html", **_page_context(lang)), 404
+    parts = components(plot_map(plot, kommuner_collection(), lang, _reference()))
+    return render_template("plot.html", plot=plot, p=plot["properties"], parts=parts,
+                           **_page_context(lang))
+
+
+@bp.get("/vendor/<path:filename>")
+def vendor(filename: str) -> Response:
+    """Leaflet and its plugins, installed from npm into webmap/node_modules by `make`."""
+    if not filename.startswith(tuple(p + "/" for p in VENDOR_PACKAGES)):
+        abort(404)
+    if not NODE_MODULES.is_dir():
+        abort(503, description="The map libraries are not installed: run `make run` once "
+                               "(it installs them from the npm registry).")
+    resp = send_from_directory(NODE_MODULES, filename, max_age=86400)
+    return resp

@@ -1,0 +1,123 @@
+"""The map in a real headless Chromium, with every request off this machine blocked."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from landreg.web import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(settings) -> Iterator[str]:
+    app = create_app({"TESTING": True}, settings=settings)
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.blocked = []
+
+    def route(r):
+        if r.request.url.startswith(server):
+            r.continue_()
+        else:
+            page.blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    yield page
+    context.close()
+
+
+def _loaded(page) -> None:
+    page.wait_for_function("window.landregMap && document.body.dataset.loading === 'false'",
+                           timeout=20000)
+
+
+def test_map_shows_plots_filters_and_popups_offline(page, server):
+    page.goto(f"{server}/map")
+    _loaded(page)
+    api = page.request.get(f"{server}/api/plots?limit=1000").json()
+    assert page.evaluate("window.landregMap.plotCount()") == api["numberMatched"] > 80
+    assert page.locator("path.landreg-plot").count() == api["numberMatched"]
+    # the outside world is unreachable: the topo tiles were tried, blocked, and replaced
+    assert any("kartverket" in u for u in page.blocked)
+    page.wait_for_selector(".landreg-offline-note")
+    assert page.locator(".leaflet-container").get_attribute("data-offline") == "true"
+
+    # filter: one kommune
+    eidskog = page.request.get(f"{server}/api/plots?kommune=3416&limit=1000").json()
+    page.check("input[name=kommune][value='3416']")
+    page.wait_for_function(
+        f"window.landregMap.plotCount() === {eidskog['numberMatched']} && "
+        "document.body.dataset.loading === 'false'", timeout=10000)
+    assert 0 < eidskog["numberMatched"] < api["numberMatched"]
+    assert "kommune=3416" in page.url
+    assert page.inner_text("#count").startswith(f"{eidskog['numberMatched']} tomter")
+
+    # click a plot: its popup shows name and area
+    target = eidskog["features"][0]
+    page.evaluate("""(id) => {
+        const lm = window.landregMap;
+        const layer = lm.layer.getLayers().find(l => l.feature.id === id);
+        lm.map.fitBounds(layer.getBounds(), {maxZoom: 15});
+    }""", target["id"])
+    page.wait_for_timeout(600)
+    page.locator(f"path[data-plot-id='{target['id']}']").click(force=True)
+    popup = page.wait_for_selector(".leaflet-popup-content")
+    text = popup.inner_text()
+    assert target["properties"]["name"] in text
+    area = f"{target['properties']['area_daa']:.1f}".replace(".", ",")
+    assert f"{area} daa" in text.replace("\u00a0", " ")
+
+    # the page is not blank: the background draws many colours
+    png = page.screenshot()
+    assert len(set(png[1000:20000])) > 50
+
+
+def test_permalink_restores_filters(page, server):
+    page.goto(f"{server}/map?kommune=3401,3415&availability=ledig&min_daa=20&colour=purpose")
+    _loaded(page)
+    expected = page.request.get(
+        f"{server}/api/plots?kommune=3401,3415&availability=ledig&min_daa=20&limit=1000").json()
+    assert page.evaluate("window.landregMap.plotCount()") == expected["numberMatched"]
+    assert page.is_checked("input[name=kommune][value='3401']")
+    assert page.input_value("#f-availability") == "ledig"
+    assert page.input_value("#f-colour") == "purpose"
+    assert "Lager/logistikk" in page.inner_text("#legend")
+
+
+def test_english_and_plot_page(page, server):
+    page.goto(f"{server}/map?lang=en")
+    _loaded(page)
+    assert "plots" in page.inner_text("#count")
+    first = page.request.get(f"{server}/api/plots?limit=1").json()["features"][0]
+    page.goto(f"{server}/plots/{first['id']}")
+    page.wait_for_selector("path.leaflet-interactive")
+    assert first["properties"]["name"] in page.inner_text("h1")
