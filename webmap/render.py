@@ -180,7 +180,8 @@ def plot_map(plot: dict[str, Any], kommuner: dict[str, Any], lang: str = "nb",
     colour = styles.AVAILABILITY_COLOURS.get(plot["properties"].get("availability"), "#333")
     layer = folium.GeoJson(plot, name=plot["properties"].get("name"),
                            style_function=lambda f: {"color": colour, "fillColor": colour,
-                                                     "fillOpacity": 0.5, "weight": 3})
+                                                     "fillOpacity": 0.5, "weight": 3,
+                                                     "className": "landreg-plot"})
     layer.add_to(m)
     m.fit_bounds(_bounds(plot["geometry"]), padding=(40, 40), max_zoom=15)
     return m

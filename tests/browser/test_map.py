@@ -119,5 +119,5 @@ def test_english_and_plot_page(page, server):
     assert "plots" in page.inner_text("#count")
     first = page.request.get(f"{server}/api/plots?limit=1").json()["features"][0]
     page.goto(f"{server}/plots/{first['id']}")
-    page.wait_for_selector("path.leaflet-interactive")
+    page.wait_for_selector("path.landreg-plot")
     assert first["properties"]["name"] in page.inner_text("h1")
