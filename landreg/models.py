@@ -211,3 +211,26 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class PlotScore(Base):
+    """A plot's suitability for one profile, with its breakdown and what it was made from."""
+
+    __tablename__ = "plot_score"
+
+    plot_id: Mapped[int] = mapped_column(
+        ForeignKey("plot.id", ondelete="CASCADE"), primary_key=True
+    )
+    profile: Mapped[str] = mapped_column(Text, primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
+    excluded: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    incomplete: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    breakdown: Mapped[list] = mapped_column(JSONB)
+    geom_hash: Mapped[str] = mapped_column(Text)
+    profile_version: Mapped[str] = mapped_column(Text)
+    layers_version: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

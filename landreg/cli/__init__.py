@@ -49,10 +49,12 @@ def say(ctx: click.Context, message: str) -> None:
 
 
 def _register() -> None:
-    from landreg.cli import db, demo, plots, serve, users
+    from landreg.cli import db, demo, layers, plots, score, serve, users
 
-    for module in (db, demo, plots, serve, users):
+    for module in (db, demo, layers, plots, serve, users):
         main.add_command(module.command)
+    main.add_command(score.score)
+    main.add_command(score.candidates)
 
 
 _register()

@@ -1,0 +1,322 @@
+"""``layers build``: turn the catalogue's sources into aligned GeoTIFFs on one grid.
+
+Each layer is cached by a key of (its recipe, the grid, the content hash of every source file it
+reads, and the keys of the layers it derives from): an unchanged layer is never rebuilt.
+Demo stand-ins (terrain, flood-prone land, farmland) are written with an ``APPROXIMATE`` tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from rasterio.features import rasterize
+from rasterio.warp import Resampling, reproject
+from scipy import interpolate, ndimage
+from tqdm import tqdm
+
+from landreg.scoring.catalogue import Catalogue, Criterion
+from landreg.scoring.errors import LayerError
+from landreg.scoring.grid import CRS, Grid
+
+NODATA = np.float32(np.nan)
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes (streamed)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def region_grid(catalogue: Catalogue, res: float = 25.0) -> Grid:
+    """The grid covering the region's kommuner, at ``res`` metres."""
+    kommuner = _read(catalogue.source, "Kommune")
+    return Grid.covering(tuple(kommuner.total_bounds), res)
+
+
+def region_mask(catalogue: Catalogue, grid: Grid) -> np.ndarray:
+    """True for cells whose centre lies in one of the kommuner."""
+    return burn(_read(catalogue.source, "Kommune").geometry, grid, all_touched=False)
+
+
+def read_kommuner(catalogue: Catalogue) -> gpd.GeoDataFrame:
+    """The kommuner of the catalogue's source, in EPSG:25833."""
+    return _read(catalogue.source, "Kommune")
+
+
+def _read(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
+    if not Path(path).exists():
+        raise LayerError(f"The source file {path} is missing.", field="source", value=str(path))
+    try:
+        frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise LayerError(f"Cannot read {path}{' layer ' + layer if layer else ''}: {exc}",
+                         field="source", value=str(path)) from None
+    if frame.crs is None:
+        raise LayerError(f"{path} has no coordinate reference system; set one (e.g. "
+                         "EPSG:25833) before using it", field="source", value=str(path))
+    return frame.to_crs(CRS)
+
+
+def _select(frame: gpd.GeoDataFrame, where: list[dict[str, list]] | None) -> gpd.GeoDataFrame:
+    if not where:
+        return frame
+    keep = np.zeros(len(frame), dtype=bool)
+    for clause in where:
+        ok = np.ones(len(frame), dtype=bool)
+        for col, allowed in clause.items():
+            ok &= frame[col].isin(allowed).to_numpy()
+        keep |= ok
+    return frame[keep]
+
+
+def _layers(catalogue: Catalogue, spec: Any, where: Any = None) -> gpd.GeoDataFrame:
+    names = spec if isinstance(spec, list) else [spec]
+    frames = []
+    for name in names:
+        path = Path(name)
+        if path.suffix.lower() in (".gpkg", ".shp", ".geojson", ".fgb", ".zip"):
+            frames.append(_read(path if path.is_absolute() else catalogue.source.parent / path))
+        else:
+            frames.append(_read(catalogue.source, name))
+    frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CRS)
+    return _select(frame, where)
+
+
+def burn(geoms: Iterable[shapely.Geometry], grid: Grid, all_touched: bool = True) -> np.ndarray:
+    """A boolean mask of the cells the geometries touch."""
+    shapes = [(g, 1) for g in geoms if g is not None and not g.is_empty]
+    if not shapes:
+        return np.zeros(grid.shape, dtype=bool)
+    return rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
+                     all_touched=all_touched, dtype="uint8").astype(bool)
+
+
+def distance_to(mask: np.ndarray, grid: Grid) -> np.ndarray:
+    """Exact Euclidean distance (m) from every cell centre to the nearest True cell."""
+    if not mask.any():
+        raise LayerError("A distance layer has no features inside the grid.")
+    return ndimage.distance_transform_edt(~mask, sampling=grid.res).astype(np.float32)
+
+
+def _junctions(frame_main: gpd.GeoDataFrame, frame_other: gpd.GeoDataFrame) -> list:
+    main = shapely.union_all(frame_main.geometry.to_numpy())
+    others = frame_other[~frame_other.index.isin(frame_main.index)]
+    points = shapely.intersection(others.geometry.to_numpy(), main)
+    out = []
+    for p in points:
+        if p.is_empty:
+            continue
+        out.extend(shapely.get_parts(shapely.extract_unique_points(p)))
+    return out
+
+
+def demo_dem(catalogue: Catalogue, grid: Grid, coarse: float = 250.0) -> np.ndarray:
+    """APPROXIMATE terrain: N1000 contours, spot heights and lake levels, interpolated.
+
+    Points are sampled every 200 m along the contours and lake shores; a linear interpolation
+    on a coarse grid (nearest value outside the points' hull) is resampled to ``grid``.
+    """
+    src = catalogue.source
+    xs, ys, zs = [], [], []
+    contours = _read(src, "Hoydekurve")
+    for geom, z in zip(contours.geometry, contours["høyde"], strict=True):
+        pts = shapely.get_coordinates(shapely.segmentize(geom, 200))
+        xs.append(pts[:, 0])
+        ys.append(pts[:, 1])
+        zs.append(np.full(len(pts), float(z)))
+    spots = _read(src, "Terrengpunkt")
+    xs.append(spots.geometry.x.to_numpy())
+    ys.append(spots.geometry.y.to_numpy())
+    zs.append(spots["høyde"].astype(float).to_numpy())
+    lakes = _read(src, "Innsjo").dropna(subset=["høyde"])
+    for geom, z in zip(lakes.geometry, lakes["høyde"], strict=True):
+        pts = shapely.get_coordinates(shapely.segmentize(geom.exterior if hasattr(
+            geom, "exterior") else geom.boundary, 200))
+        xs.append(pts[:, 0])
+        ys.append(pts[:, 1])
+        zs.append(np.full(len(pts), float(z)))
+    x, y, z = np.concatenate(xs), np.concatenate(ys), np.concatenate(zs)
+    cgrid = Grid.covering(grid.bounds, coarse)
+    cx = cgrid.x0 + (np.arange(cgrid.width) + 0.5) * coarse
+    cy = cgrid.y1 - (np.arange(cgrid.height) + 0.5) * coarse
+    gx, gy = np.meshgrid(cx, cy)
+    linear = interpolate.griddata((x, y), z, (gx, gy), method="linear")
+    nearest = interpolate.griddata((x, y), z, (gx, gy), method="nearest")
+    coarse_dem = np.where(np.isnan(linear), nearest, linear).astype(np.float32)
+    out = np.empty(grid.shape, dtype=np.float32)
+    reproject(coarse_dem, out, src_transform=cgrid.transform, src_crs=CRS,
+              dst_transform=grid.transform, dst_crs=CRS, resampling=Resampling.bilinear)
+    return out
+
+
+def dem_from_file(path: Path, grid: Grid) -> np.ndarray:
+    """A user's DTM GeoTIFF (any CRS and resolution) resampled onto the grid."""
+    if not Path(path).exists():
+        raise LayerError(f"The elevation model {path} is missing.", field="source",
+                         value=str(path))
+    with rasterio.open(path) as ds:
+        if ds.crs is None:
+            raise LayerError(f"{path} has no CRS: cannot place it on the grid. Give it one "
+                             "(e.g. gdal_edit.py -a_srs EPSG:25833).", field="source",
+                             value=str(path))
+        out = np.full(grid.shape, np.nan, dtype=np.float32)
+        reproject(rasterio.band(ds, 1), out, dst_transform=grid.transform, dst_crs=CRS,
+                  dst_nodata=np.nan, resampling=Resampling.bilinear)
+    return out
+
+
+def slope_degrees(dem: np.ndarray, grid: Grid) -> np.ndarray:
+    """Slope in degrees from a DEM (central differences; NaN stays NaN)."""
+    gy, gx = np.gradient(dem.astype(np.float64), grid.res)
+    return np.degrees(np.arctan(np.hypot(gx, gy))).astype(np.float32)
+
+
+def _flood(c: Criterion, catalogue: Catalogue, grid: Grid, dem: np.ndarray | None) -> np.ndarray:
+    b = c.build
+    if "path" in b:
+        frame = _layers(catalogue, b["path"], b.get("where"))
+        return burn(frame.geometry, grid, all_touched=False).astype(np.float32)
+    rivers = burn(_layers(catalogue, b.get("rivers", ["Elv"])).geometry, grid)
+    dist, (iy, ix) = ndimage.distance_transform_edt(~rivers, sampling=grid.res,
+                                                    return_indices=True)
+    level = dem[iy, ix]
+    prone = (dist <= float(b.get("buffer_m", 400))) & (dem <= level + float(b.get("rise_m", 4)))
+    return prone.astype(np.float32)
+
+
+def _farmland(c: Criterion, catalogue: Catalogue, grid: Grid) -> np.ndarray:
+    b = c.build
+    if "path" in b:
+        frame = _layers(catalogue, b["path"], b.get("where"))
+        return burn(frame.geometry, grid, all_touched=False).astype(np.float32)
+    open_land = burn(_layers(catalogue, b["layer"]).geometry, grid, all_touched=False)
+    near = distance_to(burn(_layers(catalogue, b["near"]).geometry, grid), grid)
+    return (open_land & (near <= float(b.get("near_m", 3000)))).astype(np.float32)
+
+
+def _source_files(c: Criterion, catalogue: Catalogue) -> list[Path]:
+    files = {catalogue.source}
+    for key in ("path", "source"):
+        v = c.build.get(key)
+        if isinstance(v, str) and v != "demo":
+            p = Path(v)
+            files.add(p if p.is_absolute() else catalogue.source.parent / p)
+    return sorted(files)
+
+
+def _cache_key(c: Criterion, catalogue: Catalogue, grid: Grid, deps: dict[str, str]) -> str:
+    hashes = []
+    for f in _source_files(c, catalogue):
+        if not f.exists():
+            raise LayerError(f"criterion {c.id}: the source file {f} is missing.",
+                             field=c.id, value=str(f))
+        hashes.append(file_hash(f))
+    blob = json.dumps({"build": c.build, "grid": grid.key(), "files": hashes, "deps": deps},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _order(catalogue: Catalogue) -> list[Criterion]:
+    first = [c for c in catalogue.criteria.values() if c.build["kind"] == "dem"]
+    return first + [c for c in catalogue.criteria.values() if c.build["kind"] != "dem"]
+
+
+def build_layers(catalogue: Catalogue, out_dir: Path, res: float = 25.0,
+                 progress: bool = True) -> dict[str, Any]:
+    """Build every criterion layer that is missing or out of date.
+
+    Returns ``{"grid": Grid, "paths": {id: Path}, "built": [...], "cached": [...],
+    "version": str}``; the version identifies the whole set of layers.
+    """
+    grid = region_grid(catalogue, res)
+    out_dir = Path(out_dir) / f"{res:g}m"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keys: dict[str, str] = {}
+    for c in _order(catalogue):  # check every source before writing anything
+        deps = {d: keys[d] for d in (c.build.get("dem"),) if d}
+        keys[c.id] = _cache_key(c, catalogue, grid, deps)
+    paths, built, cached = {}, [], []
+    dem: np.ndarray | None = None
+    fresh = all(_is_cached(out_dir / f"{c}.tif", keys[c]) for c in keys)
+    bar = tqdm(_order(catalogue), desc="layers", unit="layer", disable=not progress or fresh)
+    for c in bar:
+        bar.set_postfix_str(c.id)
+        path = out_dir / f"{c.id}.tif"
+        meta = path.with_suffix(".json")
+        paths[c.id] = path
+        if _is_cached(path, keys[c.id]):
+            cached.append(c.id)
+            continue
+        needs_dem = c.build["kind"] in ("slope", "flood") or c.build["kind"] == "dem"
+        if needs_dem and dem is None and c.build["kind"] != "dem":
+            with rasterio.open(paths[c.build["dem"]]) as ds:
+                dem = ds.read(1)
+        array = _build_one(c, catalogue, grid, dem)
+        if c.build["kind"] == "dem":
+            dem = array
+        write_layer(path, array, grid, c)
+        meta.write_text(json.dumps({"key": keys[c.id], "criterion": c.id,
+                                    "approximate": c.approximate, "source": c.source}))
+        built.append(c.id)
+    version = hashlib.sha256("".join(keys[k] for k in sorted(keys)).encode()).hexdigest()[:12]
+    (out_dir / "layers.json").write_text(json.dumps({"version": version, "grid": grid.key(),
+                                                     "catalogue": catalogue.version}))
+    return {"grid": grid, "paths": paths, "built": built, "cached": cached, "version": version}
+
+
+def _is_cached(path: Path, key: str) -> bool:
+    meta = path.with_suffix(".json")
+    return path.exists() and meta.exists() and json.loads(meta.read_text()).get("key") == key
+
+
+def _build_one(c: Criterion, catalogue: Catalogue, grid: Grid,
+               dem: np.ndarray | None) -> np.ndarray:
+    b = c.build
+    kind = b["kind"]
+    if kind == "distance":
+        return distance_to(burn(_layers(catalogue, b["layer"], b.get("where")).geometry, grid),
+                           grid)
+    if kind == "junctions":
+        roads = _layers(catalogue, b["layer"])
+        points = _junctions(_select(roads, b.get("where")), _select(roads, b.get("others")))
+        return distance_to(burn(points, grid), grid)
+    if kind == "dem":
+        src = b.get("source", "demo")
+        if src == "demo":
+            return demo_dem(catalogue, grid)
+        p = Path(src)
+        return dem_from_file(p if p.is_absolute() else catalogue.source.parent / p, grid)
+    if kind == "slope":
+        return slope_degrees(dem, grid)
+    if kind == "flood":
+        return _flood(c, catalogue, grid, dem)
+    if kind == "farmland":
+        return _farmland(c, catalogue, grid)
+    raise LayerError(f"criterion {c.id}: cannot build kind {kind!r}")  # pragma: no cover
+
+
+def write_layer(path: Path, array: np.ndarray, grid: Grid, c: Criterion | None = None) -> None:
+    """A float32, tiled, deflate-compressed GeoTIFF with NaN as nodata."""
+    profile = {"driver": "GTiff", "height": grid.height, "width": grid.width, "count": 1,
+               "dtype": "float32", "crs": CRS, "transform": grid.transform, "nodata": NODATA,
+               "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
+               "predictor": 3, "BIGTIFF": "IF_SAFER"}
+    tmp = path.with_suffix(".tmp.tif")
+    with rasterio.open(tmp, "w", **profile) as ds:
+        ds.write(array.astype(np.float32), 1)
+        if c is not None:
+            ds.update_tags(criterion=c.id, unit=c.unit, source=c.source,
+                           approximate=str(c.approximate))
+    tmp.replace(path)
