@@ -66,6 +66,8 @@ ifeq ($(strip $(LANDREG_DATABASE_URL)),)
 endif
 	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg -q db migrate
 	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg demo load --if-empty
+	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg layers build
+	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg -q score
 
 lint: setup
 	$(BIN)/ruff check .

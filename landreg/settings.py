@@ -31,6 +31,8 @@ class Settings:
         (``LANDREG_LAYERS_DIR``, default ``layers/`` in the repository).
     cache_dir:
         Where built rasters go (``LANDREG_CACHE_DIR``, default ``layers/cache``, git-ignored).
+    scoring_res:
+        Cell size in metres of the suitability grid (``LANDREG_SCORING_RES``, default 25).
     """
 
     database_url: str = field(default_factory=_default_database_url)
@@ -38,6 +40,7 @@ class Settings:
     cache_dir: Path = REPO_ROOT / "layers" / "cache"
     secret_key: str | None = None
     max_upload_mb: int = 50
+    scoring_res: float = 25.0
 
     @property
     def demo_gpkg(self) -> Path:
@@ -66,6 +69,14 @@ class Settings:
                     "LANDREG_MAX_UPLOAD_MB must be a whole number of megabytes",
                     field="LANDREG_MAX_UPLOAD_MB",
                     value=env["LANDREG_MAX_UPLOAD_MB"],
+                ) from exc
+        if env.get("LANDREG_SCORING_RES"):
+            try:
+                kwargs["scoring_res"] = float(env["LANDREG_SCORING_RES"])
+            except ValueError as exc:
+                raise ConfigurationError(
+                    "LANDREG_SCORING_RES must be a cell size in metres, e.g. 25",
+                    field="LANDREG_SCORING_RES", value=env["LANDREG_SCORING_RES"],
                 ) from exc
         return cls(**kwargs)
 

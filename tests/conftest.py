@@ -76,9 +76,10 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    """Settings pointing at the test database."""
-    return Settings(database_url=database_url)
+def settings(database_url: str, tmp_path_factory) -> Settings:
+    """Settings pointing at the test database; suitability layers at 200 m in a temp cache."""
+    return Settings(database_url=database_url, scoring_res=200.0,
+                    cache_dir=tmp_path_factory.mktemp("layer-cache"))
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ TEXT: dict[str, dict[str, str]] = {
         "description": "Beskrivelse", "back": "Tilbake til kartet", "language": "English",
         "fictitious": "Demo: tomtene er fiktive.", "max_bya": "Maks. BYA", "height": "Maks. høyde",
         "loading": "Laster …", "error": "Kunne ikke hente tomter",
+        "by_score": "egnethet", "profile": "Formålsprofil", "score": "Egnethet",
+        "show_surface": "Vis egnethet for hele regionen", "excluded": "utelukket",
+        "rank": "Rangering",
     },
     "en": {
         "title": "Business land in Glåmdalen", "map": "Map", "filters": "Filters",

@@ -110,15 +110,34 @@ def distance_to(mask: np.ndarray, grid: Grid) -> np.ndarray:
     return ndimage.distance_transform_edt(~mask, sampling=grid.res).astype(np.float32)
 
 
+#: Features this far outside the region still count for distances (a station or road just
+#: across the border is as useful as one inside).
+DISTANCE_MARGIN_M = 5000.0
+
+
+def distance_to_features(geoms: Iterable[shapely.Geometry], grid: Grid,
+                         margin_m: float = DISTANCE_MARGIN_M) -> np.ndarray:
+    """Distances to features, computed on the grid padded by ``margin_m`` and cropped back."""
+    pad = int(np.ceil(margin_m / grid.res))
+    padded = Grid(grid.x0 - pad * grid.res, grid.y1 + pad * grid.res, grid.width + 2 * pad,
+                  grid.height + 2 * pad, grid.res)
+    full = distance_to(burn(geoms, padded), padded)
+    return np.ascontiguousarray(full[pad:pad + grid.height, pad:pad + grid.width])
+
+
 def _junctions(frame_main: gpd.GeoDataFrame, frame_other: gpd.GeoDataFrame) -> list:
-    main = shapely.union_all(frame_main.geometry.to_numpy())
-    others = frame_other[~frame_other.index.isin(frame_main.index)]
-    points = shapely.intersection(others.geometry.to_numpy(), main)
+    """Points where a main road meets any other road (another number, or another main road)."""
+    def key(frame: gpd.GeoDataFrame) -> pd.Series:
+        return frame["vegkategori"].astype(str) + frame["vegnummer"].astype(str)
+
     out = []
-    for p in points:
-        if p.is_empty:
-            continue
-        out.extend(shapely.get_parts(shapely.extract_unique_points(p)))
+    main_keys, other_keys = key(frame_main), key(frame_other)
+    for road in sorted(set(main_keys)):
+        line = shapely.union_all(frame_main[main_keys == road].geometry.to_numpy())
+        crossing = frame_other[other_keys != road].geometry.to_numpy()
+        for p in shapely.intersection(crossing, line):
+            if not p.is_empty:
+                out.extend(shapely.get_parts(shapely.extract_unique_points(p)))
     return out
 
 
@@ -202,7 +221,7 @@ def _farmland(c: Criterion, catalogue: Catalogue, grid: Grid) -> np.ndarray:
         frame = _layers(catalogue, b["path"], b.get("where"))
         return burn(frame.geometry, grid, all_touched=False).astype(np.float32)
     open_land = burn(_layers(catalogue, b["layer"]).geometry, grid, all_touched=False)
-    near = distance_to(burn(_layers(catalogue, b["near"]).geometry, grid), grid)
+    near = distance_to_features(_layers(catalogue, b["near"]).geometry, grid)
     return (open_land & (near <= float(b.get("near_m", 3000)))).astype(np.float32)
 
 
@@ -286,12 +305,11 @@ def _build_one(c: Criterion, catalogue: Catalogue, grid: Grid,
     b = c.build
     kind = b["kind"]
     if kind == "distance":
-        return distance_to(burn(_layers(catalogue, b["layer"], b.get("where")).geometry, grid),
-                           grid)
+        return distance_to_features(_layers(catalogue, b["layer"], b.get("where")).geometry, grid)
     if kind == "junctions":
         roads = _layers(catalogue, b["layer"])
         points = _junctions(_select(roads, b.get("where")), _select(roads, b.get("others")))
-        return distance_to(burn(points, grid), grid)
+        return distance_to_features(points, grid)
     if kind == "dem":
         src = b.get("source", "demo")
         if src == "demo":

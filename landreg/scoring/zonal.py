@@ -86,9 +86,9 @@ def zonal_stats(plots: gpd.GeoDataFrame, layers: dict[str, Path],
         shape = (int(win.height), int(win.width))
         data = {}
         for n, ds in opened.items():
-            arr = ds.read(1, window=win, boundless=False).astype(np.float64)
+            arr = ds.read(1, window=win, boundless=False)  # kept in its own dtype (float32)
             if ds.nodata is not None and not np.isnan(ds.nodata):
-                arr[arr == ds.nodata] = np.nan
+                arr = np.where(arr == ds.nodata, np.nan, arr).astype(np.float32)
             data[n] = arr
         acc = {n: {s: np.full(len(ids), np.nan) for s in ("mean", "min", "max")} | {
             "count": np.zeros(len(ids))} for n in names}
@@ -105,7 +105,7 @@ def zonal_stats(plots: gpd.GeoDataFrame, layers: dict[str, Path],
             lab_sorted = lab[order]
             hit[np.unique(lab_sorted)] = True
             for n in names:
-                vals = data[n].ravel()[inside][order]
+                vals = data[n].ravel()[inside][order].astype(np.float64)
                 valid = ~np.isnan(vals)
                 lv, vv = lab_sorted[valid], vals[valid]
                 count = np.bincount(lv, minlength=len(ids)).astype(float)

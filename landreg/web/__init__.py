@@ -35,11 +35,12 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    from landreg.web import api, errors, health, ogc, pages
+    from landreg.web import api, errors, health, ogc, pages, suitability
 
     errors.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(suitability.bp, url_prefix="/api")
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
     app.register_blueprint(pages.bp)
     return app

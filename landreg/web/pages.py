@@ -98,10 +98,19 @@ def map_page() -> str:
     lang = pick_lang(request.args.get("lang"))
     parts = _regional_components(lang)
     kommuner = [(f["id"], f["properties"]["name"]) for f in kommuner_collection()["features"]]
+    from landreg.web.suitability import RAMP_LEGEND, suitability
+
+    profiles = [(p.id, p.name_nb if lang == "nb" else p.name_en)
+                for p in suitability().profiles.values()]
     config = {"mapName": parts["name"], "api": url_for("api.plots"), "lang": lang,
+              "rankings": url_for("suitability.ranking", profile="PROFILE"),
+              "surface": url_for("suitability.surface_meta", profile="PROFILE"),
+              "surfacePng": url_for("suitability.surface_png", profile="PROFILE"),
+              "ramp": RAMP_LEGEND,
               "colours": {"availability": AVAILABILITY_COLOURS, "purpose": PURPOSE_COLOURS},
               "i18n": bundle(lang), "plotUrl": url_for("pages.plot_page", plot_id=0)}
     return render_template("map.html", parts=parts, config=config, kommuner=kommuner,
+                           profiles=profiles,
                            **_page_context(lang))
 
 

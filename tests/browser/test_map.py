@@ -121,3 +121,23 @@ def test_english_and_plot_page(page, server):
     page.goto(f"{server}/plots/{first['id']}")
     page.wait_for_selector("path.landreg-plot")
     assert first["properties"]["name"] in page.inner_text("h1")
+
+
+def test_score_colouring_and_suitability_overlay(page, server):
+    page.goto(f"{server}/map?colour=score&profile=logistics&surface=1&kommune=3415")
+    _loaded(page)
+    page.wait_for_selector("img.landreg-surface", state="attached")
+    assert "Egnethet" in page.inner_text("#legend")
+    ranking = page.request.get(f"{server}/api/rankings/logistics?kommune=3415").json()
+    best = ranking["items"][0]
+    page.evaluate("""(id) => {
+        const lm = window.landregMap;
+        const layer = lm.layer.getLayers().find(l => l.feature.id === id);
+        layer.openPopup();
+    }""", best["plot_id"])
+    text = page.wait_for_selector(".leaflet-popup-content").inner_text()
+    assert "Egnethet" in text and "Rangering 1" in text
+    # the best plot is drawn in the top colour of the ramp
+    colour = page.evaluate("""(id) => window.landregMap.layer.getLayers()
+        .find(l => l.feature.id === id).options.color""", best["plot_id"])
+    assert colour in ("#1a9850", "#91cf60")

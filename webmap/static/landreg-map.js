@@ -25,7 +25,20 @@
                                                   maximumFractionDigits: digits});
   }
   function colourMode() { return form.elements.colour.value; }
+  var scores = {};  // plot id -> ranking item of the chosen profile
+  var surface = null;
+  function profile() { return form.elements.profile.value; }
+  function rampColour(score) {
+    for (var i = 0; i < cfg.ramp.length; i++) {
+      if (score <= cfg.ramp[i].to) { return cfg.ramp[i].colour; }
+    }
+    return cfg.ramp[cfg.ramp.length - 1].colour;
+  }
   function colourOf(p) {
+    if (colourMode() === 'score') {
+      var s = scores[p.id];
+      return s ? (s.excluded ? '#9e9e9e' : rampColour(s.score)) : '#ffffff';
+    }
     return colourMode() === 'purpose' ? cfg.colours.purpose[p.purpose_group]
                                       : cfg.colours.availability[p.availability];
   }
@@ -46,13 +59,24 @@
       [T.price, p.price_nok_m2 === null ? '–' : num(p.price_nok_m2, 0) + ' NOK/m²'],
       [T.contact, esc(p.contact || '–')]
     ];
+    var s = scores[p.id];
+    if (s) {
+      rows.push([T.score + ' (' + esc(form.elements.profile.selectedOptions[0].text) + ')',
+                 num(s.score, 1) + ' / 100, ' + T.rank + ' ' + s.rank +
+                 (s.excluded ? ' — ' + esc(T.excluded) + ': ' + esc(s.reasons.join('; ')) : '')]);
+    }
     var html = '<div class="plot-popup"><h3>' + esc(p.name) + '</h3><table>';
     rows.forEach(function (r) { html += '<tr><th>' + r[0] + '</th><td>' + r[1] + '</td></tr>'; });
     var href = cfg.plotUrl.replace(/0$/, String(p.id)) + (cfg.lang === 'en' ? '?lang=en' : '');
     return html + '</table><a href="' + esc(href) + '">' + esc(T.open_page) + '</a></div>';
   }
 
+  // Panes: the suitability overlay above the background and reference layers (400), the
+  // plots above the overlay.
+  map.createPane('landreg-surface').style.zIndex = 410;
+  map.createPane('landreg-plots').style.zIndex = 420;
   var plots = L.geoJSON(null, {
+    pane: 'landreg-plots',
     style: style,
     onEachFeature: function (feature, layer) {
       layer.bindPopup(popup(feature.properties), {maxWidth: 320});
@@ -63,6 +87,16 @@
   }).addTo(map);
 
   function legend() {
+    if (colourMode() === 'score') {
+      var h = '<h2>' + esc(T.legend) + ': ' + esc(T.score) + '</h2><ul>';
+      cfg.ramp.slice().reverse().forEach(function (r) {
+        h += '<li><span class="swatch" style="background:' + esc(r.colour) + '"></span>' +
+          num(r.from, 0) + '–' + num(r.to, 0) + '</li>';
+      });
+      legendEl.innerHTML = h + '<li><span class="swatch" style="background:#9e9e9e"></span>' +
+        esc(T.excluded) + '</li></ul>';
+      return;
+    }
     var entries = colourMode() === 'purpose' ? PU : AV;
     var colours = colourMode() === 'purpose' ? cfg.colours.purpose : cfg.colours.availability;
     var html = '<h2>' + esc(T.legend) + '</h2><ul>';
@@ -90,6 +124,10 @@
   function writeUrl() {
     var params = filterParams();
     if (colourMode() !== 'availability') { params.set('colour', colourMode()); }
+    if (colourMode() === 'score' || form.elements.surface.checked) {
+      params.set('profile', profile());
+    }
+    if (form.elements.surface.checked) { params.set('surface', '1'); }
     if (cfg.lang !== 'nb') { params.set('lang', cfg.lang); }
     var c = map.getCenter();
     params.set('z', map.getZoom());
@@ -109,7 +147,11 @@
     FILTERS.slice(1).forEach(function (name) {
       if (params.has(name)) { form.elements[name].value = params.get(name); }
     });
-    if (params.get('colour') === 'purpose') { form.elements.colour.value = 'purpose'; }
+    if (['purpose', 'score'].indexOf(params.get('colour')) >= 0) {
+      form.elements.colour.value = params.get('colour');
+    }
+    if (params.get('profile')) { form.elements.profile.value = params.get('profile'); }
+    form.elements.surface.checked = params.get('surface') === '1';
     var z = parseInt(params.get('z'), 10), lat = parseFloat(params.get('lat')),
         lon = parseFloat(params.get('lon'));
     if (!isNaN(z) && !isNaN(lat) && !isNaN(lon)) { map.setView([lat, lon], z); }
@@ -139,6 +181,10 @@
       plots.clearLayers();
       plots.addData({type: 'FeatureCollection', features: features});
       var daa = features.reduce(function (s, f) { return s + f.properties.area_daa; }, 0);
+      return Promise.all([loadScores(), surface ? Promise.resolve() : showSurface()])
+        .then(function () { return daa; });
+    }).then(function (daa) {
+      if (mine !== request || daa === undefined) { return; }
       countEl.textContent = features.length + ' ' + T.plots + ', ' + num(daa, 1) + ' daa';
       document.body.setAttribute('data-loading', 'false');
     }).catch(function (err) {
@@ -148,11 +194,43 @@
     });
   }
 
+  function loadScores() {
+    if (colourMode() !== 'score') { return Promise.resolve(); }
+    var params = filterParams();
+    return fetch(cfg.rankings.replace('PROFILE', encodeURIComponent(profile())) + '?' +
+                 params.toString()).then(function (res) { return res.json(); })
+      .then(function (body) {
+        scores = {};
+        (body.items || []).forEach(function (i) { scores[i.plot_id] = i; });
+        plots.eachLayer(function (l) {
+          l.setPopupContent(popup(l.feature.properties));
+        });
+        plots.setStyle(style);
+      });
+  }
+
+  function showSurface() {
+    if (surface) { map.removeLayer(surface); surface = null; }
+    if (!form.elements.surface.checked) { return Promise.resolve(); }
+    var p = encodeURIComponent(profile());
+    return fetch(cfg.surface.replace('PROFILE', p)).then(function (res) { return res.json(); })
+      .then(function (meta) {
+        surface = L.imageOverlay(cfg.surfacePng.replace('PROFILE', p), meta.bounds,
+                                 {opacity: 0.6, className: 'landreg-surface',
+                                  pane: 'landreg-surface'}).addTo(map);
+      });
+  }
+
   form.addEventListener('change', function (event) {
-    if (event.target.name === 'colour') {
-      plots.setStyle(style);
-      legend();
+    var name = event.target.name;
+    if (name === 'colour' || name === 'profile' || name === 'surface') {
       writeUrl();
+      legend();
+      document.body.setAttribute('data-loading', 'true');
+      Promise.all([loadScores(), showSurface()]).then(function () {
+        plots.setStyle(style);
+        document.body.setAttribute('data-loading', 'false');
+      });
       return;
     }
     writeUrl();

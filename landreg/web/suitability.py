@@ -1,0 +1,191 @@
+"""Suitability over HTTP: profiles, a plot's scores, rankings, candidate areas, the overlay."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+from flask import Blueprint, Response, jsonify, request
+
+from landreg.registry.search import search_plots
+from landreg.scoring.catalogue import parse_weights
+from landreg.scoring.service import Suitability
+from landreg.web import params
+from landreg.web.api import geojson_response
+from landreg.web.db import session, settings
+
+bp = Blueprint("suitability", __name__)
+
+RANK_PARAMS = set(params.PLOT_PARAMS) - {"sort", "limit", "offset", "crs"} | {
+    "weights", "f", "top"}
+
+
+def suitability() -> Suitability:
+    """The app's suitability configuration (layers built on first use, then cached)."""
+    s = settings()
+    return Suitability.from_settings(s, s.scoring_res)
+
+
+def _weights(args: dict[str, str]) -> dict[str, float] | None:
+    return parse_weights(args["weights"]) if args.get("weights") else None
+
+
+@bp.get("/profiles")
+def profiles() -> Response:
+    """Purpose profiles with weights and hard limits, and the criteria catalogue."""
+    s = suitability()
+    return jsonify({
+        "profiles": [{"id": p.id, "name_nb": p.name_nb, "name_en": p.name_en,
+                      "description": p.description, "weights": p.weights, "limits": p.limits,
+                      "version": p.version} for p in s.profiles.values()],
+        "criteria": [{"id": c.id, "name_nb": c.name_nb, "name_en": c.name_en, "unit": c.unit,
+                      "statistic": c.statistic, "source": c.source,
+                      "approximate": c.approximate} for c in s.catalogue.criteria.values()],
+        "layers_version": s.layers_version, "catalogue_version": s.catalogue.version,
+    })
+
+
+@bp.get("/plots/<int:plot_id>/scores")
+def plot_scores(plot_id: int) -> Response:
+    """A published plot's score for every profile, criterion by criterion."""
+    from landreg.registry.search import fetch_one
+
+    fetch_one(session(), plot_id, public=True, srid=4326)  # 404 unless public
+    sess = session()
+    scores = suitability().plot_scores(sess, plot_id)
+    sess.commit()  # keep refreshed scores
+    return jsonify({"plot_id": plot_id, "scores": scores})
+
+
+@bp.get("/rankings/<profile>")
+def ranking(profile: str) -> Response:
+    """Published plots best first for a profile; the plot filters of /api/plots apply.
+
+    ``weights=slope:30,dist_rail:70`` ranks with your own weights (summing to 100);
+    ``f=csv`` gives a spreadsheet.
+    """
+    args = request.args.to_dict()
+    params.check_known(args, RANK_PARAMS)
+    plot_args = {k: v for k, v in args.items() if k in params.PLOT_PARAMS}
+    query = params.plot_query({**plot_args, "limit": "1000"})
+    sess = session()
+    page = search_plots(sess, query, public=True)
+    while len(page.features) < page.number_matched:  # every matching plot, not one page
+        query.offset += query.limit
+        page.features += search_plots(sess, query, public=True).features
+    facts = {f["id"]: f["properties"] for f in page.features}
+    items = suitability().ranking(sess, profile, _weights(args), plot_ids=list(facts))
+    sess.commit()
+    top = params.integer(args, "top", 0, minimum=0, maximum=1000)
+    items = items[:top] if top else items
+    for item in items:
+        p = facts[item["plot_id"]]
+        item.update({k: p[k] for k in ("name", "kommunenummer", "kommunenavn", "area_daa",
+                                       "availability", "arealformal", "arealformal_name",
+                                       "byggeklar", "road_access", "water_sewer",
+                                       "power_capacity_mw")})
+    if args.get("f") == "csv":
+        return _csv(profile, items)
+    return jsonify({"profile": profile, "weights": _weights(args), "count": len(items),
+                    "items": items})
+
+
+def _csv(profile: str, items: list[dict]) -> Response:
+    out = io.StringIO()
+    cols = ["rank", "score", "excluded", "reasons", "plot_id", "name", "kommunenummer",
+            "kommunenavn", "area_daa", "availability", "arealformal", "byggeklar"]
+    crits = [b["criterion"] for b in items[0]["breakdown"]] if items else []
+    writer = csv.writer(out)
+    writer.writerow(cols + [f"{c}_raw" for c in crits] + [f"{c}_points" for c in crits])
+    for i in items:
+        row = [i[c] if c != "reasons" else "; ".join(i["reasons"]) for c in cols]
+        bd = {b["criterion"]: b for b in i["breakdown"]}
+        row += [bd[c]["raw"] for c in crits] + [bd[c]["contribution"] for c in crits]
+        writer.writerow(row)
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="rangering-{profile}.csv"'})
+
+
+@bp.get("/candidates/<profile>")
+def candidates(profile: str) -> Response:
+    """Candidate areas (GeoJSON, CRS84): connected land scoring ≥ ``threshold`` outside plots."""
+    args = request.args.to_dict()
+    params.check_known(args, {"threshold", "weights"})
+    threshold = params.number(args, "threshold")
+    threshold = 90.0 if threshold is None else threshold
+    if not 0 <= threshold <= 100:
+        from landreg.errors import InvalidInput
+
+        raise InvalidInput("threshold must be between 0 and 100", field="threshold",
+                           value=threshold)
+    frame = suitability().candidates(session(), profile, threshold, _weights(args))
+    body = json.loads(frame.to_crs(4326).to_json(drop_id=True))
+    for f in body["features"]:
+        f["id"] = f["properties"]["id"]
+        f["properties"]["score"] = round(f["properties"]["score"], 2)
+        f["properties"]["area_daa"] = round(f["properties"]["area_daa"], 1)
+    body.update({"profile": profile, "threshold": threshold,
+                 "numberReturned": len(body["features"])})
+    return geojson_response(body, 4326)
+
+
+@bp.get("/surface/<profile>.png")
+def surface_png(profile: str) -> Response:
+    """The profile's suitability surface as a web-map overlay (PNG in EPSG:3857).
+
+    The image's bounds (south, west, north, east in degrees) are in the ``X-Bounds`` header and
+    in ``/api/surface/<profile>.json``.
+    """
+    png, bounds = _surface_png(profile, _weights(request.args.to_dict()))
+    resp = Response(png, mimetype="image/png")
+    resp.headers["X-Bounds"] = json.dumps(bounds)
+    resp.headers["Cache-Control"] = "public, max-age=600"
+    return resp
+
+
+@bp.get("/surface/<profile>.json")
+def surface_meta(profile: str) -> Response:
+    """Bounds and legend of the overlay."""
+    _png, bounds = _surface_png(profile, _weights(request.args.to_dict()))
+    return jsonify({"profile": profile, "bounds": bounds, "legend": RAMP_LEGEND})
+
+
+RAMP = np.array([[215, 48, 39], [252, 141, 89], [254, 224, 139], [217, 239, 139],
+                 [145, 207, 96], [26, 152, 80]], dtype=np.float64)
+RAMP_LEGEND = [{"from": i * 100 / 6, "to": (i + 1) * 100 / 6,
+                "colour": "#" + "".join(f"{int(v):02x}" for v in c)} for i, c in enumerate(RAMP)]
+
+
+def _surface_png(profile: str, weights: dict[str, float] | None) -> tuple[bytes, list]:
+    import rasterio
+    from rasterio.io import MemoryFile
+    from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
+
+    path, _p = suitability().surface(profile, weights)
+    png = path.with_suffix(".png")
+    meta = path.with_suffix(".bounds.json")
+    if png.exists() and meta.exists():
+        return png.read_bytes(), json.loads(meta.read_text())
+    with rasterio.open(path) as src:
+        dst_t, w, h = calculate_default_transform(src.crs, "EPSG:3857", src.width, src.height,
+                                                  *src.bounds, resolution=100)
+        data = np.full((h, w), np.nan, dtype=np.float32)
+        reproject(rasterio.band(src, 1), data, dst_transform=dst_t, dst_crs="EPSG:3857",
+                  dst_nodata=np.nan, resampling=Resampling.average)
+    idx = np.clip((np.nan_to_num(data) / 100 * len(RAMP)).astype(int), 0, len(RAMP) - 1)
+    rgba = np.zeros((4, h, w), dtype=np.uint8)
+    rgba[:3] = RAMP[idx].transpose(2, 0, 1).astype(np.uint8)
+    rgba[3] = np.where(np.isnan(data), 0, 170).astype(np.uint8)
+    with MemoryFile() as mem:
+        with mem.open(driver="PNG", width=w, height=h, count=4, dtype="uint8") as ds:
+            ds.write(rgba)
+        blob = mem.read()
+    west, south, east, north = transform_bounds("EPSG:3857", "EPSG:4326",
+                                                dst_t.c, dst_t.f + h * dst_t.e,
+                                                dst_t.c + w * dst_t.a, dst_t.f)
+    bounds = [[south, west], [north, east]]
+    png.write_bytes(blob)
+    meta.write_text(json.dumps(bounds))
+    return blob, bounds

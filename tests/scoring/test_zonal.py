@@ -1,0 +1,112 @@
+"""Per-plot statistics against hand-computed answers and against rasterstats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from shapely.affinity import rotate
+from shapely.geometry import Point
+
+from landreg.scoring.errors import LayerError
+from landreg.scoring.zonal import zonal_stats
+from tests.scoring.synthetic import RES, X0, Y1, cell_box, plots, write_raster
+
+
+@pytest.fixture
+def ramp(tmp_path):
+    # value = 10*row + col on a 20×20 grid
+    rows, cols = np.mgrid[0:20, 0:20]
+    return write_raster(tmp_path / "ramp.tif", 10.0 * rows + cols)
+
+
+def test_hand_computed_mean_min_max(ramp):
+    p = plots(cell_box(2, 3, 5, 5))  # cells rows 3–4, cols 2–4
+    out = zonal_stats(p, {"v": ramp}).loc[1]
+    vals = [10 * r + c for r in (3, 4) for c in (2, 3, 4)]
+    assert out["v_mean"] == pytest.approx(np.mean(vals))
+    assert out["v_min"] == min(vals) and out["v_max"] == max(vals)
+    assert out["v_count"] == 6 and out["method"] == "cells"
+
+
+def test_plot_smaller_than_a_cell_takes_the_centroid_cell(ramp):
+    tiny = cell_box(7.2, 4.2, 7.4, 4.4)  # inside cell row 4, col 7, misses its centre
+    out = zonal_stats(plots(tiny), {"v": ramp}).loc[1]
+    assert out["method"] == "centroid"
+    assert out["v_mean"] == out["v_min"] == out["v_max"] == 47
+
+
+def test_nodata_is_left_out_and_all_nodata_is_nan(tmp_path):
+    a = np.ones((10, 10))
+    a[0, 0] = np.nan
+    a[5:7, 5:7] = np.nan
+    path = write_raster(tmp_path / "a.tif", a)
+    out = zonal_stats(plots(cell_box(0, 0, 2, 1), cell_box(5, 5, 7, 7)), {"v": path})
+    assert out.loc[1, "v_mean"] == 1.0 and out.loc[1, "v_count"] == 1
+    assert np.isnan(out.loc[2, "v_mean"]) and out.loc[2, "v_count"] == 0
+
+
+def test_numeric_nodata_value_is_respected(tmp_path):
+    a = np.full((4, 4), 5.0)
+    a[0, :] = -9999
+    path = write_raster(tmp_path / "a.tif", a, nodata=-9999)
+    out = zonal_stats(plots(cell_box(0, 0, 4, 2)), {"v": path}).loc[1]
+    assert out["v_mean"] == 5.0 and out["v_count"] == 4
+
+
+def test_edge_plot_partly_outside_the_raster(ramp):
+    p = plots(cell_box(18, 18, 25, 25))  # 2×2 cells inside, the rest outside the grid
+    out = zonal_stats(p, {"v": ramp}).loc[1]
+    assert out["v_count"] == 4
+    assert out["v_mean"] == pytest.approx(np.mean([198, 199, 208, 209]))
+
+
+def test_overlapping_plots_each_get_their_cells(ramp):
+    a, b = cell_box(0, 0, 4, 4), cell_box(2, 2, 6, 6)
+    out = zonal_stats(plots(a, b), {"v": ramp})
+    assert out.loc[1, "v_count"] == 16 and out.loc[2, "v_count"] == 16
+    assert out.loc[2, "v_min"] == 22 and out.loc[2, "v_max"] == 55
+
+
+def test_share_of_a_mask(tmp_path):
+    m = np.zeros((10, 10))
+    m[:, :3] = 1
+    path = write_raster(tmp_path / "m.tif", m)
+    out = zonal_stats(plots(cell_box(0, 0, 6, 2)), {"m": path}).loc[1]
+    assert out["m_share"] == pytest.approx(0.5)
+
+
+def test_layers_on_different_grids_are_refused(tmp_path, ramp):
+    other = write_raster(tmp_path / "o.tif", np.zeros((20, 20)), x0=X0 + 5)
+    with pytest.raises(LayerError, match="not on the grid"):
+        zonal_stats(plots(cell_box(0, 0, 2, 2)), {"v": ramp, "o": other})
+
+
+def test_equals_rasterstats_to_1e6(tmp_path):
+    from rasterstats import zonal_stats as rs_zonal
+
+    rng = np.random.default_rng(7)
+    data = rng.normal(100, 30, size=(300, 400))
+    data[rng.random(data.shape) < 0.02] = np.nan
+    path = write_raster(tmp_path / "r.tif", data)
+    geoms = []
+    for _ in range(150):
+        cx = X0 + rng.uniform(200, 3800)
+        cy = Y1 - rng.uniform(200, 2800)
+        poly = Point(cx, cy).buffer(rng.uniform(25, 150), quad_segs=4)
+        geoms.append(rotate(poly.envelope if rng.random() < 0.5 else poly, rng.uniform(0, 90)))
+    frame = plots(*geoms)
+    ours = zonal_stats(frame, {"r": path})
+    ref = rs_zonal(list(frame.geometry), str(path), stats=["mean", "min", "max", "count"],
+                   nodata=np.nan)
+    compared = 0
+    for pid, r in zip(frame["id"], ref, strict=True):
+        if ours.loc[pid, "method"] != "cells" or r["count"] == 0:
+            continue
+        assert ours.loc[pid, "r_count"] == r["count"]
+        # rasterstats sums float32 values in float32; we sum in float64: agree to 1e-6 relative
+        assert ours.loc[pid, "r_mean"] == pytest.approx(r["mean"], rel=1e-6)
+        assert ours.loc[pid, "r_min"] == pytest.approx(r["min"], abs=1e-6)
+        assert ours.loc[pid, "r_max"] == pytest.approx(r["max"], abs=1e-6)
+        compared += 1
+    assert compared > 100
+    assert RES == 10.0
