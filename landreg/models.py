@@ -144,6 +144,7 @@ class Plot(Base):
         Index("ix_plot_kommunenummer", "kommunenummer"),
         Index("ix_plot_availability", "availability"),
         Index("ix_plot_purpose_group", "purpose_group"),
+        Index("ix_plot_kommune_name", "kommunenummer", "name", "id"),
         Index("uq_plot_kommune_external_ref", "kommunenummer", "external_ref", unique=True,
               postgresql_where=text("external_ref IS NOT NULL")),
     )

@@ -1,0 +1,226 @@
+"""Benchmark the web API on a national-scale register: p50/p95 latency and requests/s.
+
+Creates a separate database on the test server (LANDREG_TEST_SERVER_URL, default the local
+cluster on port 5433), loads the seven kommuner plus one synthetic "rest of Norway" area, and
+100,000 synthetic plots spread over mainland Norway through the real schema (triggers and
+generated columns included). It serves the app with gunicorn and measures two scenarios with
+concurrent keep-alive clients:
+
+  A  OGC API items in a kommune-sized bbox (30 × 30 km around a random plot, limit 100)
+  B  the search API: purpose group + minimum area over the whole register (limit 100)
+
+Then it drops the spatial index on plot.geom and the (kommune, name) sort index and measures
+again: the named alternative.
+The database is dropped at the end.  Usage:  .venv/bin/python scripts/bench_api.py [--plots N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from landreg.db import get_engine, migrate, session_scope  # noqa: E402
+from landreg.demo.load import load_municipalities  # noqa: E402
+from landreg.settings import Settings, normalise_database_url  # noqa: E402
+
+PORT = 5099
+CLIENTS = 8
+SECONDS = 6.0
+
+
+def create_db(server: str, name: str) -> str:
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_db(server: str, name: str) -> None:
+    get_engine.cache_clear()
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+NATION_SQL = """
+INSERT INTO municipality (kommunenummer, name, geom)
+SELECT '9999', 'Resten av Norge (syntetisk)',
+       ST_Multi(ST_Difference(ST_MakeEnvelope(-60000, 6450000, 1100000, 7900000, 25833),
+                              (SELECT ST_Union(geom) FROM municipality)))
+"""
+
+LOAD_SQL = """
+WITH region AS (SELECT ST_Union(geom) g FROM municipality),
+pts AS (SELECT (ST_Dump(ST_GeneratePoints(g, :n, 42))).geom p FROM region),
+sq AS (
+  SELECT p, sqrt(2000 + random() * 150000) AS side, random() AS r1, random() AS r2,
+         row_number() OVER () AS i FROM pts)
+INSERT INTO plot (external_ref, name, kommunenummer, geom, arealformal, plan_status,
+                  purpose_group, availability, road_access, water_sewer, power_capacity_mw,
+                  price_nok_m2, description, published, created_by, updated_by)
+SELECT 'BENCH-' || i, 'Syntetisk tomt ' || i, m.kommunenummer,
+       ST_Multi(ST_MakeEnvelope(ST_X(p) - side / 2, ST_Y(p) - side / 2,
+                                ST_X(p) + side / 2, ST_Y(p) + side / 2, 25833)),
+       (ARRAY[1300, 1340, 1350, 1826, 1310, 1811])[1 + floor(r1 * 6)::int], 'nåværende',
+       (ARRAY['naering', 'industri', 'lager_logistikk', 'industri', 'kontor',
+              'kombinert'])[1 + floor(r1 * 6)::int],
+       (ARRAY['ledig', 'ledig', 'reservert', 'solgt', 'utbygd'])[1 + floor(r2 * 5)::int],
+       r2 < 0.8, r2 < 0.6, round((r1 * 20)::numeric, 1), round((100 + r2 * 700)::numeric, -1),
+       'Syntetisk tomt for ytelsestest', r1 < 0.9, 'bench', 'bench'
+FROM sq JOIN municipality m ON ST_Intersects(m.geom, sq.p)
+"""
+
+
+def load(url: str, n: int) -> float:
+    migrate(url)
+    with session_scope(get_engine(url)) as s:
+        load_municipalities(s, Settings().demo_gpkg)
+    with get_engine(url).begin() as c:
+        c.execute(text(NATION_SQL))
+    t = time.perf_counter()
+    with get_engine(url).begin() as c:
+        c.execute(text(LOAD_SQL), {"n": n})
+    elapsed = time.perf_counter() - t
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text("VACUUM ANALYZE"))
+    admin.dispose()
+    return elapsed
+
+
+def kommune_bboxes(url: str, count: int = 200) -> list[str]:
+    """Kommune-sized boxes (30 × 30 km, in longitude/latitude) around random plots."""
+    with get_engine(url).connect() as c:
+        rows = c.execute(text(
+            "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM ("
+            " SELECT ST_Transform(ST_Expand(ST_Centroid(geom), 15000), 4326)::box2d b"
+            " FROM plot TABLESAMPLE BERNOULLI (1) REPEATABLE (7) LIMIT :n) s"), {"n": count}
+        ).all()
+    return [",".join(f"{v:.5f}" for v in r) for r in rows]
+
+
+def serve(url: str) -> subprocess.Popen:
+    env = dict(os.environ, LANDREG_DATABASE_URL=url)
+    cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "4", "-k", "gthread", "--threads",
+           "4", "-b", f"127.0.0.1:{PORT}", "--log-level", "warning", "landreg.web:create_app()"]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def run(paths: list[str], seconds: float = SECONDS, clients: int = CLIENTS) -> dict:
+    lat: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def worker(seed: int) -> None:
+        rnd = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        mine = []
+        while time.perf_counter() < stop:
+            path = rnd.choice(paths)
+            t = time.perf_counter()
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            mine.append(time.perf_counter() - t)
+            if resp.status != 200:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            lat.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t0
+    lat.sort()
+    return {"n": len(lat), "p50": statistics.median(lat) * 1000,
+            "p95": lat[int(0.95 * (len(lat) - 1))] * 1000, "rps": len(lat) / wall,
+            "errors": errors[0]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--plots", type=int, default=100_000)
+    ap.add_argument("--seconds", type=float, default=SECONDS)
+    args = ap.parse_args()
+    server = normalise_database_url(os.environ.get(
+        "LANDREG_TEST_SERVER_URL", "postgresql+psycopg://postgres@127.0.0.1:5433/postgres"))
+    name = "landreg_bench_api"
+    url = create_db(server, name)
+    proc = None
+    try:
+        secs = load(url, args.plots)
+        with get_engine(url).connect() as c:
+            n = c.execute(text("SELECT count(*) FROM plot")).scalar_one()
+        with get_engine(url).connect() as c:
+            inside = c.execute(text("SELECT count(*) FROM plot WHERE kommunenummer <> '9999'")
+                               ).scalar_one()
+        print(f"loaded {n:,} synthetic plots in {secs:.1f} s (with history triggers); "
+              f"{inside:,} of them in Glåmdalen")
+        boxes = kommune_bboxes(url)
+        scen = {
+            "A OGC items, 30 km bbox, limit 100": [
+                f"/ogc/collections/plots/items?bbox={b}&limit=100" for b in boxes],
+            "B search API, purpose+area, limit 100": [
+                f"/api/plots?purpose_group={g}&min_daa={m}&limit=100"
+                for g in ("industri", "lager_logistikk", "kontor") for m in (5, 20, 50)],
+        }
+        proc = serve(url)
+        results = {}
+        for label, paths in scen.items():
+            run(paths, 1.0)  # warm-up
+            results[(label, "with GiST index")] = run(paths, args.seconds)
+        with get_engine(url).begin() as c:
+            c.execute(text("DROP INDEX idx_plot_geom"))
+            c.execute(text("DROP INDEX ix_plot_kommune_name"))
+        for label, paths in scen.items():
+            run(paths, 1.0)
+            results[(label, "no geom/sort index")] = run(paths, args.seconds)
+        print(f"\n{CLIENTS} concurrent keep-alive clients, {args.seconds:g} s per scenario, "
+              f"gunicorn 4 workers x 4 threads, {os.cpu_count()} cores\n")
+        print(f"{'scenario':42} {'variant':18} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} "
+              f"{'req/s':>8} {'errors':>6}")
+        for (label, variant), r in results.items():
+            print(f"{label:42} {variant:18} {r['n']:8d} {r['p50']:8.1f} {r['p95']:8.1f} "
+                  f"{r['rps']:8.1f} {r['errors']:6d}")
+    finally:
+        if proc:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)
+        drop_db(server, name)
+
+
+if __name__ == "__main__":
+    main()
