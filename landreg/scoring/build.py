@@ -241,6 +241,12 @@ def _cache_key(c: Criterion, catalogue: Catalogue, grid: Grid, deps: dict[str, s
         if not f.exists():
             raise LayerError(f"criterion {c.id}: the source file {f} is missing.",
                              field=c.id, value=str(f))
+        if f.suffix.lower() in (".tif", ".tiff"):
+            with rasterio.open(f) as ds:  # refuse before anything is written
+                if ds.crs is None:
+                    raise LayerError(f"criterion {c.id}: {f} has no CRS: cannot place it on "
+                                     "the grid. Give it one (e.g. gdal_edit.py -a_srs "
+                                     "EPSG:25833).", field=c.id, value=str(f))
         hashes.append(file_hash(f))
     blob = json.dumps({"build": c.build, "grid": grid.key(), "files": hashes, "deps": deps},
                       sort_keys=True, default=str)

@@ -143,3 +143,15 @@ def test_demo_scores_are_plausible(demo):
                                                                  "normalised"]
     assert res.summary.loc[1, "score"] > res.summary.loc[2, "score"]
     assert region_grid(cat, 200).res == 200
+
+
+def test_dtm_without_crs_is_refused_before_any_layer_is_written(tmp_path):
+    bad = write_raster(tmp_path / "dtm.tif", np.zeros((10, 10)), crs=None)
+    raw = yaml.safe_load((LAYERS / "criteria.yaml").read_text())
+    raw["source"] = str(LAYERS / "sources" / "glamdalen_n1000.gpkg")
+    raw["criteria"]["elevation"]["build"] = {"kind": "dem", "source": str(bad)}
+    (tmp_path / "criteria.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    cat = load_catalogue(tmp_path / "criteria.yaml")
+    with pytest.raises(LayerError, match="no CRS"):
+        build_layers(cat, tmp_path / "cache", 500, progress=False)
+    assert not any((tmp_path / "cache").rglob("*.tif"))
