@@ -30,14 +30,19 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         LANDREG_SETTINGS=settings,
     )
     app.config.from_prefixed_env("LANDREG")
+    if app.config.get("SECURE_COOKIES"):
+        app.config["SESSION_COOKIE_SECURE"] = True
     if config:
         app.config.update(config)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    from landreg.web import api, errors, health, ogc, pages, suitability
+    from landreg.web import api, auth, edit, errors, health, ogc, pages, suitability
 
     errors.register(app)
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(edit.bp, url_prefix="/api")
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(suitability.bp, url_prefix="/api")

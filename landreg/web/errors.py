@@ -45,6 +45,13 @@ def register(app: Flask) -> None:
             log.error("%s on %s: %s %s", type(exc).__name__, request.path, exc, exc.details)
         return jsonify(exc.to_dict()), status
 
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return jsonify({"code": "csrf_failed", "description": "The form or request has no "
+                        "valid CSRF token (reload the page and try again)."}), 400
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
