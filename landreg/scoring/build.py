@@ -248,7 +248,8 @@ def _cache_key(c: Criterion, catalogue: Catalogue, grid: Grid, deps: dict[str, s
                                      "the grid. Give it one (e.g. gdal_edit.py -a_srs "
                                      "EPSG:25833).", field=c.id, value=str(f))
         hashes.append(file_hash(f))
-    blob = json.dumps({"build": c.build, "grid": grid.key(), "files": hashes, "deps": deps},
+    blob = json.dumps({"build": c.build, "grid": grid.key(), "files": hashes, "deps": deps,
+                       "format": "raw-strips-1"},
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -332,11 +333,15 @@ def _build_one(c: Criterion, catalogue: Catalogue, grid: Grid,
 
 
 def write_layer(path: Path, array: np.ndarray, grid: Grid, c: Criterion | None = None) -> None:
-    """A float32, tiled, deflate-compressed GeoTIFF with NaN as nodata."""
+    """A float32 GeoTIFF with NaN as nodata, uncompressed and in row strips.
+
+    Uncompressed on purpose: the layers are a local cache that scoring reads over and over,
+    and an uncompressed striped file can be memory-mapped (``zonal.raw_view``) so scoring
+    touches only the cells under plots instead of decompressing whole rasters.
+    """
     profile = {"driver": "GTiff", "height": grid.height, "width": grid.width, "count": 1,
                "dtype": "float32", "crs": CRS, "transform": grid.transform, "nodata": NODATA,
-               "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
-               "predictor": 3, "BIGTIFF": "IF_SAFER"}
+               "tiled": False, "blockysize": 16, "BIGTIFF": "IF_SAFER"}
     tmp = path.with_suffix(".tmp.tif")
     with rasterio.open(tmp, "w", **profile) as ds:
         ds.write(array.astype(np.float32), 1)

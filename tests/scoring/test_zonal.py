@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+import rasterio
 from shapely.affinity import rotate
 from shapely.geometry import Point
 
@@ -110,3 +112,22 @@ def test_equals_rasterstats_to_1e6(tmp_path):
         compared += 1
     assert compared > 100
     assert RES == 10.0
+
+
+def test_memory_mapped_and_compressed_layers_agree(tmp_path, ramp):
+    from landreg.scoring.zonal import raw_view
+
+    with rasterio.open(ramp) as ds:
+        assert raw_view(ds) is not None  # uncompressed strips: the fast path
+        profile = ds.profile | {"compress": "deflate", "tiled": True, "blockxsize": 16,
+                                "blockysize": 16}
+        data = ds.read(1)
+    packed = tmp_path / "packed.tif"
+    with rasterio.open(packed, "w", **profile) as ds:
+        ds.write(data, 1)
+    with rasterio.open(packed) as ds:
+        assert raw_view(ds) is None  # compressed: read through GDAL
+    frame = plots(cell_box(1, 1, 7, 9), cell_box(10.5, 3, 19, 6.5), cell_box(4.2, 4.2, 4.4, 4.4))
+    fast = zonal_stats(frame, {"v": ramp})
+    slow = zonal_stats(frame, {"v": packed})
+    pd.testing.assert_frame_equal(fast, slow)
