@@ -25,7 +25,11 @@ TEXT: dict[str, dict[str, str]] = {
         "loading": "Laster …", "error": "Kunne ikke hente tomter",
         "by_score": "egnethet", "profile": "Formålsprofil", "score": "Egnethet",
         "show_surface": "Vis egnethet for hele regionen", "excluded": "utelukket",
-        "rank": "Rangering",
+        "rank": "Rangering", "login": "Logg inn", "logout": "Logg ut",
+        "draw": "Tegn ny tomt", "edit": "Rediger", "save": "Lagre", "cancel": "Avbryt",
+        "history": "Historikk", "name": "Navn", "saved": "Lagret", "new_plot": "Ny tomt",
+        "conflict": "Noen andre har lagret tomten før deg", "published": "Publisert",
+        "edit_hint": "Dra i hjørnene for å endre omrisset (fester seg til nabotomter).",
     },
     "en": {
         "title": "Business land in Glåmdalen", "map": "Map", "filters": "Filters",

@@ -46,6 +46,10 @@ CODES = [
 PREFIX = {"industri": "Industriområde", "lager": "Logistikkområde", "kontor": "Kontortomt",
           "handel": "Handelstomt", "sentrum": "Sentrumstomt", "kombinert": "Næringspark",
           "vegservice": "Vegservice", "naering": "Næringsområde"}
+PURPOSE_WORDS = {"industri": "industri", "lager": "lager og logistikk", "kontor": "kontor",
+                 "handel": "forretning", "sentrum": "sentrumsformål",
+                 "kombinert": "kombinert formål", "vegservice": "vegservice",
+                 "naering": "næringsbebyggelse"}
 SUFFIX = ["nord", "sør", "øst", "vest", "I", "II", "III", "sentrum", "stasjon", "moen", "jordet",
           "haugen", "bakken", "sletta", "vangen", "tangen", "skogen", "dalen"]
 
@@ -244,7 +248,7 @@ def _attributes(rng: np.random.Generator, k: str, seq: int, town: str, code: int
         "max_height_m": float(rng.choice([8, 10, 12, 15, 18, 20, 25])),
         "contact": CONTACTS[k],
         "description": f"Fiktivt næringsareal {where} i demo-regionen. "
-                       f"Regulert til {'kombinert formål' if kind == 'kombinert' else kind}.",
+                       f"Regulert til {PURPOSE_WORDS[kind]}.",
         "internal_notes": "Intern merknad (fiktiv): grunneier i dialog; ikke publiser pris.",
         "published": bool(rng.random() < 0.9),
     }

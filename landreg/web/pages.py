@@ -109,8 +109,20 @@ def map_page() -> str:
               "ramp": RAMP_LEGEND,
               "colours": {"availability": AVAILABILITY_COLOURS, "purpose": PURPOSE_COLOURS},
               "i18n": bundle(lang), "plotUrl": url_for("pages.plot_page", plot_id=0)}
+    from landreg.registry.codes import arealformal_codes
+    from landreg.web.auth import current_principal
+
+    who = current_principal()
+    if who is not None:
+        config["user"] = {"username": who.username, "role": who.role,
+                          "kommuner": list(who.kommuner)}
+        config["edit"] = {"create": url_for("edit.create"),
+                          "update": url_for("edit.edit", plot_id=0),
+                          "history": url_for("pages.history_page", plot_id=0),
+                          "scores": url_for("suitability.plot_scores", plot_id=0)}
+    codes = [(c.code, c.nb) for c in sorted(arealformal_codes().values(), key=lambda c: c.code)]
     return render_template("map.html", parts=parts, config=config, kommuner=kommuner,
-                           profiles=profiles,
+                           profiles=profiles, user=who, codes=codes,
                            **_page_context(lang))
 
 
@@ -125,6 +137,29 @@ def plot_page(plot_id: int) -> str | tuple[str, int]:
     parts = components(plot_map(plot, kommuner_collection(), lang, _reference()))
     return render_template("plot.html", plot=plot, p=plot["properties"], parts=parts,
                            **_page_context(lang))
+
+
+@bp.get("/plots/<int:plot_id>/history")
+def history_page(plot_id: int) -> str | Response:
+    """Every version of a plot, field by field, with the outlines on a map (planners only)."""
+    from landreg.registry.history import plot_versions
+    from landreg.web.auth import current_principal
+
+    if current_principal() is None:
+        return redirect(url_for("auth.login_form", next=request.path))
+    lang = pick_lang(request.args.get("lang"))
+    versions = plot_versions(session(), plot_id)
+    current = fetch_one(session(), plot_id, public=False)
+    m = plot_map(current, kommuner_collection(), lang)
+    import folium
+
+    for v in versions[:-1]:
+        folium.GeoJson({"type": "Feature", "geometry": v["geometry"], "properties": {}},
+                       name=f"v{v['version']}",
+                       style_function=lambda f: {"color": "#888", "fill": False,
+                                                 "dashArray": "4 4", "weight": 2}).add_to(m)
+    return render_template("history.html", versions=list(reversed(versions)),
+                           p=current["properties"], parts=components(m), **_page_context(lang))
 
 
 @bp.get("/vendor/<path:filename>")

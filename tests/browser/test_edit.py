@@ -1,0 +1,80 @@
+"""A planner in a real browser: log in, draw a plot, save, see area and score, edit it,
+see the history. Every request off this machine is blocked."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import delete
+
+from landreg.auth.users import add_user
+from landreg.db import get_engine, session_scope
+from landreg.models import Plot, User
+from tests.browser.test_map import browser, page, server  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def planner(database_url):
+    name = f"planlegger{uuid.uuid4().hex[:6]}"
+    with session_scope(get_engine(database_url)) as s:
+        add_user(s, name, role="planner", kommuner=["3401"], password=PASSWORD)
+    yield name
+    with session_scope(get_engine(database_url)) as s:
+        s.execute(delete(Plot).where(Plot.created_by == name))
+        s.execute(delete(User).where(User.username == name))
+
+
+def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # noqa: F811
+    page.goto(f"{server}/login?next=/map")
+    page.fill("#username", planner)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_function("window.landregMap && document.body.dataset.loading === 'false'",
+                           timeout=20000)
+    assert planner in page.inner_text(".topbar")
+
+    # draw a square north of Kongsvinger centre
+    page.evaluate("window.landregMap.map.setView([60.2130, 12.0300], 16)")
+    page.wait_for_timeout(400)
+    page.click("#draw")
+    box = page.locator(".mapbox .leaflet-container").bounding_box()
+    x0, y0 = box["x"] + box["width"] / 2 - 60, box["y"] + box["height"] / 2 - 60
+    for dx, dy in ((0, 0), (120, 0), (120, 120), (0, 120), (0, 0)):
+        page.mouse.click(x0 + dx, y0 + dy)
+        page.wait_for_timeout(150)
+    page.wait_for_selector("#plot-form:not([hidden])")
+    page.fill("#e-name", "Testtomt fra nettleser")
+    page.fill("#e-price", "275")
+    page.click("#e-save")
+    page.wait_for_function("document.body.dataset.savedScore !== undefined", timeout=20000)
+    text = page.inner_text("#edit-status")
+    assert "Lagret: Testtomt fra nettleser" in text and "daa" in text and "Kongsvinger" in text
+    pid = int(page.get_attribute("body", "data-saved-plot"))
+    saved = page.request.get(f"{server}/api/plots/{pid}").json()
+    area = saved["properties"]["area_daa"]
+    assert 5 < area < 40  # about 120 × 120 px at zoom 16
+    assert f"{area:.1f}".replace(".", ",") in text.replace("\u00a0", " ")
+    assert "Egnethet" in text
+
+    # edit it: open its popup, press Rediger, change the price, save
+    page.wait_for_function(f"window.landregMap.layer.getLayers().some(l => l.feature.id === "
+                           f"{pid}) && document.body.dataset.loading === 'false'")
+    page.evaluate("""(id) => window.landregMap.layer.getLayers()
+        .find(l => l.feature.id === id).openPopup()""", pid)
+    page.click(".leaflet-popup .edit-plot")
+    page.fill("#e-price", "300")
+    page.click("#e-save")
+    page.wait_for_function("document.getElementById('edit-status').textContent"
+                           ".includes('versjon 2')", timeout=15000)
+    assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
+        "price_nok_m2"] == 300
+
+    # the history page shows both versions and the price change
+    page.goto(f"{server}/plots/{pid}/history")
+    rows = page.locator("#versions tbody tr")
+    assert rows.count() == 2
+    assert "275" in rows.nth(0).inner_text() and "300" in rows.nth(0).inner_text()

@@ -1,0 +1,131 @@
+/* landreg: drawing and editing plots on the map (logged-in planners only).
+ * Leaflet-Geoman (served from /vendor/) draws and reshapes with snapping; saves go to the
+ * JSON API with the CSRF token, carrying the version the planner started from, so a
+ * concurrent edit is refused (409) instead of overwritten. */
+(function () {
+  'use strict';
+  var cfg = JSON.parse(document.getElementById('landreg-config').textContent);
+  var lm = window.landregMap;
+  var map = lm.map;
+  var T = cfg.i18n.text;
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var form = document.getElementById('plot-form');
+  var status = document.getElementById('edit-status');
+  var drawButton = document.getElementById('draw');
+  var editing = null;  // {layer, id, version} or {layer, id: null} for a new plot
+
+  map.pm.setGlobalOptions({snappable: true, snapDistance: 15, allowSelfIntersection: false});
+
+  function say(text) { status.textContent = text; }
+  function canEdit(p) {
+    return cfg.user.role === 'admin' || cfg.user.kommuner.indexOf(p.kommunenummer) >= 0;
+  }
+  function openForm(title, props) {
+    form.hidden = false;
+    document.getElementById('plot-form-title').textContent = title;
+    form.elements.name.value = props.name || '';
+    form.elements.arealformal.value = props.arealformal || 1340;
+    form.elements.availability.value = props.availability || 'ledig';
+    form.elements.price_nok_m2.value = props.price_nok_m2 === null ||
+      props.price_nok_m2 === undefined ? '' : props.price_nok_m2;
+    form.elements.published.checked = props.published !== false;
+    document.getElementById('e-hint').textContent = editing && editing.id ? T.edit_hint : '';
+    form.elements.name.focus();
+  }
+  function closeForm() {
+    form.hidden = true;
+    if (editing && editing.layer) {
+      if (editing.id) { editing.layer.pm.disable(); } else { map.removeLayer(editing.layer); }
+    }
+    editing = null;
+  }
+
+  drawButton.addEventListener('click', function () {
+    closeForm();
+    map.pm.enableDraw('Polygon', {snappable: true});
+  });
+  map.on('pm:create', function (e) {
+    editing = {layer: e.layer, id: null};
+    openForm(T.new_plot, {});
+  });
+
+  // "Rediger" in the popup of a plot the planner may edit
+  lm.layer.on('popupopen', function (e) {
+    var p = e.layer.feature.properties;
+    if (!canEdit(p)) { return; }
+    var content = e.popup.getElement().querySelector('.plot-popup');
+    if (!content || content.querySelector('.edit-actions')) { return; }
+    var div = document.createElement('div');
+    div.className = 'edit-actions';
+    var edit = document.createElement('button');
+    edit.type = 'button';
+    edit.textContent = T.edit;
+    edit.className = 'edit-plot';
+    edit.addEventListener('click', function () {
+      map.closePopup();
+      closeForm();
+      editing = {layer: e.layer, id: e.layer.feature.id, version: p.version};
+      e.layer.pm.enable({snappable: true, allowSelfIntersection: false});
+      openForm(p.name, p);
+    });
+    var hist = document.createElement('a');
+    hist.href = cfg.edit.history.replace(/0\/history$/, e.layer.feature.id + '/history');
+    hist.textContent = T.history;
+    div.appendChild(edit);
+    div.appendChild(document.createTextNode(' '));
+    div.appendChild(hist);
+    content.appendChild(div);
+  });
+
+  document.getElementById('e-cancel').addEventListener('click', closeForm);
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    if (!editing) { return; }
+    var props = {
+      name: form.elements.name.value,
+      arealformal: Number(form.elements.arealformal.value),
+      availability: form.elements.availability.value,
+      price_nok_m2: form.elements.price_nok_m2.value === '' ? null
+        : Number(form.elements.price_nok_m2.value),
+      published: form.elements.published.checked
+    };
+    var geometry = editing.layer.toGeoJSON().geometry;
+    var url = editing.id ? cfg.edit.update.replace(/0$/, editing.id) : cfg.edit.create;
+    var body = {properties: props, geometry: geometry, crs: 'EPSG:4326'};
+    if (editing.id) { body.version = editing.version; }
+    fetch(url, {
+      method: editing.id ? 'PATCH' : 'POST',
+      headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrf},
+      body: JSON.stringify(body)
+    }).then(function (res) {
+      return res.json().then(function (data) { return {status: res.status, data: data}; });
+    }).then(function (r) {
+      if (r.status === 409) {
+        say(T.conflict + ' (' + r.data.description + ')');
+        return;
+      }
+      if (r.status >= 400) { say(r.data.description); return; }
+      var plot = r.data.plot;
+      var done = editing;
+      editing = null;
+      form.hidden = true;
+      if (done.id) { done.layer.pm.disable(); } else { map.removeLayer(done.layer); }
+      var msg = T.saved + ': ' + plot.properties.name + ', ' +
+        Number(plot.properties.area_daa).toLocaleString('nb-NO', {maximumFractionDigits: 1}) +
+        ' daa, ' + plot.properties.kommunenavn + ' (versjon ' + plot.properties.version + ')';
+      (r.data.warnings || []).forEach(function (w) { msg += ' ' + w; });
+      say(msg);
+      document.body.setAttribute('data-saved-plot', plot.id);
+      lm.reload();
+      fetch(cfg.edit.scores.replace(/0\/scores$/, plot.id + '/scores'))
+        .then(function (res) { return res.ok ? res.json() : null; })
+        .then(function (s) {
+          if (!s || !s.scores.length) { return; }
+          var best = s.scores[0];
+          say(msg + ' — ' + T.score + ': ' + best.profile_name_nb + ' ' +
+              best.score.toFixed(1));
+          document.body.setAttribute('data-saved-score', best.score);
+        });
+    }).catch(function (err) { say(T.error + ': ' + err.message); });
+  });
+}());
