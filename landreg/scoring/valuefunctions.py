@@ -1,7 +1,8 @@
 """Value functions: raw criterion values → 0–1 suitability, named and parameterised.
 
-Every function takes a numpy array and returns float64 of the same shape; NaN in gives NaN
-out (a missing value is never silently turned into a score).
+Every function takes a numpy array and returns an array of the same shape (float32 for
+float32 input, float64 otherwise); NaN in gives NaN out (a missing value is never silently
+turned into a score).
 
 >>> import numpy as np
 >>> make_value_function({"function": "decreasing", "lo": 0, "hi": 10})(np.array([0, 5, 20.]))
@@ -33,9 +34,16 @@ class ValueFunction:
         return {"function": NAMES[type(self)], **{p: getattr(self, p) for p in self.params}}
 
 
+def _float(x: np.ndarray) -> np.ndarray:
+    """float32 stays float32 (whole-region rasters), anything else becomes float64."""
+    x = np.asarray(x)
+    return x if x.dtype == np.float32 else x.astype(np.float64)
+
+
 def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    x = _float(x)
+    out = (x - x.dtype.type(lo)) * x.dtype.type(1.0 / (hi - lo))
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,8 @@ class Decreasing(ValueFunction):
     params: ClassVar[tuple[str, ...]] = ("lo", "hi")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 - _ramp(x, self.lo, self.hi)
+        out = _ramp(x, self.lo, self.hi)
+        return np.subtract(1.0, out, out=out)
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,7 @@ class IdealRange(ValueFunction):
     params: ClassVar[tuple[str, ...]] = ("a0", "a", "b", "b0")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
+        x = _float(x)
         up = _ramp(x, self.a0, self.a) if self.a > self.a0 else (x >= self.a).astype(float)
         down = 1.0 - _ramp(x, self.b, self.b0) if self.b0 > self.b else (x <= self.b).astype(float)
         out = np.minimum(up, down)
