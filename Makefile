@@ -64,10 +64,7 @@ db: $(DB_SETUP)
 ifeq ($(strip $(LANDREG_DATABASE_URL)),)
 	@scripts/pg.sh createdb landreg
 endif
-	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg -q db migrate
-	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg demo load --if-empty
-	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg layers build
-	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg -q score
+	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg db prepare
 
 lint: setup
 	$(BIN)/ruff check .

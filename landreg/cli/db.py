@@ -63,3 +63,29 @@ def status(ctx: click.Context) -> None:
     info = database_health(settings_of(ctx).database_url)
     for key, value in info.items():
         click.echo(f"{key:18} {value}")
+
+
+@command.command("prepare")
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Load the demo region when the register is empty.")
+@click.pass_context
+def prepare(ctx: click.Context, demo: bool) -> None:
+    """Everything `make run` needs, in one process: migrate, demo (if empty), layers, scores."""
+    from landreg.db import get_engine, session_scope
+    from landreg.scoring.service import Suitability
+
+    settings = settings_of(ctx)
+    dbmod.migrate(settings.database_url)
+    if demo:
+        from landreg.demo.load import load_demo
+
+        with session_scope(get_engine(settings.database_url)) as session:
+            result = load_demo(session, settings.demo_gpkg, if_empty=True)
+        if not result.get("skipped"):
+            say(ctx, f"loaded the demo region: {result['plots']} fictitious plots")
+    suitability = Suitability.from_settings(settings, settings.scoring_res, progress=True)
+    with session_scope(get_engine(settings.database_url)) as session:
+        done = suitability.refresh(session)
+    say(ctx, f"database at revision {dbmod.current_revision(settings.database_url)}; "
+             f"layers {suitability.layers_version}; "
+             + ("scores up to date" if not done else f"scored {', '.join(done)}"))

@@ -71,3 +71,27 @@ def test_bad_input_is_a_message_not_a_traceback(run, args, message):
     assert res.exit_code != 0
     assert message in res.output
     assert "Traceback" not in res.output
+
+
+def test_db_prepare_is_idempotent(run, monkeypatch, tmp_path):
+    monkeypatch.setenv("LANDREG_SCORING_RES", "250")
+    monkeypatch.setenv("LANDREG_CACHE_DIR", str(tmp_path))
+    first = run("db", "prepare")
+    assert first.exit_code == 0, first.output
+    assert "revision 0004" in first.output
+    second = run("db", "prepare")
+    assert second.exit_code == 0 and "scores up to date" in second.output
+    assert "loaded the demo region" not in second.output
+
+
+def test_layers_and_score_commands(run, monkeypatch, tmp_path):
+    monkeypatch.setenv("LANDREG_CACHE_DIR", str(tmp_path))
+    assert "5 profiles — OK" in run("layers", "check").output
+    built = run("-q", "layers", "build", "--res", "400")
+    assert built.exit_code == 0
+    res = run("score", "-p", "industry", "--res", "400", "--top", "3")
+    assert res.exit_code == 0 and res.output.count("\n") >= 4
+    bad = run("score", "-p", "industry", "--res", "400", "--weights", "slope:10")
+    assert bad.exit_code == 2 and "sum to 10" in bad.output
+    cands = run("candidates", "-p", "logistics", "--res", "400", "--threshold", "85")
+    assert cands.exit_code == 0 and "candidate areas" in cands.output
