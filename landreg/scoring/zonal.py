@@ -167,10 +167,12 @@ def zonal_stats(plots: gpd.GeoDataFrame, layers: dict[str, Path],
         acc = {n: {s: np.full(len(ids), np.nan) for s in ("mean", "min", "max")} | {
             "count": np.zeros(len(ids))} for n in names}
         hit = np.zeros(len(ids), dtype=bool)
-        for group in _groups(geoms):
-            lab, cells = _cells(geoms, group, transform, shape[0], shape[1])
-            if lab.size == 0:
-                continue
+        # every (plot, cell) pair of every group first, then one gather and one reduction per
+        # layer: plots of different groups may share cells, each keeps its own
+        pairs = [_cells(geoms, group, transform, shape[0], shape[1]) for group in _groups(geoms)]
+        lab = np.concatenate([p[0] for p in pairs]) if pairs else np.empty(0, np.int64)
+        cells = np.concatenate([p[1] for p in pairs]) if pairs else np.empty(0, np.int64)
+        if lab.size:
             order = np.argsort(lab, kind="stable")
             lab_sorted, cells_sorted = lab[order], cells[order]
             hit[np.unique(lab_sorted)] = True
