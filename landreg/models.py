@@ -145,6 +145,8 @@ class Plot(Base):
         Index("ix_plot_availability", "availability"),
         Index("ix_plot_purpose_group", "purpose_group"),
         Index("ix_plot_kommune_name", "kommunenummer", "name", "id"),
+        Index("ix_plot_public_purpose_area", "purpose_group", "area_daa",
+              postgresql_where=text("published AND availability <> 'trukket'")),
         Index("uq_plot_kommune_external_ref", "kommunenummer", "external_ref", unique=True,
               postgresql_where=text("external_ref IS NOT NULL")),
     )

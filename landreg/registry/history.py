@@ -16,6 +16,8 @@ _IGNORED = {"version", "updated_at", "updated_by", "created_at", "created_by"}
 
 def plot_versions(session: Session, plot_id: int, *, srid: int = 4326) -> list[dict[str, Any]]:
     """All versions of a plot, oldest first, each with a field-by-field diff to the one before."""
+    if not 0 < plot_id < 2**63:
+        raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
     rows = session.execute(
         select(
             PlotVersion.version, PlotVersion.operation, PlotVersion.changed_by,

@@ -22,6 +22,7 @@ from landreg.models import AVAILABILITY, PURPOSE_GROUPS, Arealformal, Municipali
 from landreg.registry.fields import INTERNAL_FIELDS, PUBLIC_FIELDS
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000
 SORT_KEYS = {
     "name": Plot.name,
     "area_daa": Plot.area_daa,
@@ -95,9 +96,11 @@ class PlotQuery:
         if not 1 <= self.limit <= MAX_LIMIT:
             raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}; got {self.limit}",
                                field="limit", value=self.limit)
-        if self.offset < 0:
-            raise InvalidInput(f"offset must be ≥ 0; got {self.offset}", field="offset",
-                               value=self.offset)
+        if not 0 <= self.offset <= MAX_OFFSET:
+            raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}; got {self.offset}",
+                               field="offset", value=self.offset)
+        if self.q is not None and any(ord(ch) < 32 for ch in self.q):
+            raise InvalidInput("q must not contain control characters", field="q")
         if self.bbox is not None:
             minx, miny, maxx, maxy = self.bbox
             if not (minx < maxx and miny < maxy):
@@ -108,6 +111,8 @@ class PlotQuery:
         if (self.near is None) != (self.near_distance_m is None):
             raise InvalidInput("near and near_distance_m go together: give both or neither",
                                field="near" if self.near is None else "near_distance_m")
+        if self.near is not None:
+            to_store_crs(read_geometry(self.near), self.near_crs)  # refuse bad input early
         for key in self.sort:
             if key.lstrip("-") not in SORT_KEYS:
                 raise InvalidInput(
@@ -207,6 +212,11 @@ def _bbox_25833(bbox: tuple[float, float, float, float], crs: object):
     if src.is_geographic:  # clamp to the world so a generous box does not fail to project
         minx, maxx = max(minx, -180.0), min(maxx, 180.0)
         miny, maxy = max(miny, -90.0), min(maxy, 90.0)
+        if not (minx < maxx and miny < maxy):
+            raise InvalidInput(
+                "bbox is not longitude/latitude: its numbers look like metres. Say which CRS "
+                "they are in with bbox-crs (e.g. EPSG:25833).", field="bbox",
+                value=",".join(f"{v:g}" for v in bbox))
     ring = shapely.segmentize(box(minx, miny, maxx, maxy), max(maxx - minx, maxy - miny) / 32)
     tr = transformer(src)
     return shapely.transform(ring, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
@@ -231,6 +241,8 @@ def search_plots(session: Session, query: PlotQuery, *, public: bool = True,
 
 def fetch_one(session: Session, plot_id: int, *, public: bool = True, srid: int = 4326) -> dict:
     """One plot as a feature, or :class:`NotFound` (also for unpublished plots, to the public)."""
+    if not 0 < plot_id < 2**63:
+        raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
     conds = [Plot.id == plot_id]
     if public:
         conds += [Plot.published.is_(True), Plot.availability != "trukket"]

@@ -176,8 +176,8 @@ def items(collection_id: str) -> Response | str:
         params.check_known(args, PLOT_ITEM_PARAMS)
     else:
         params.check_known(args, MUNI_ITEM_PARAMS)
-    srid = params.output_srid(args, "crs")
-    bbox_crs = params.input_crs(args, "bbox-crs")
+    srid = params.output_srid(args, "crs", ogc=True)
+    bbox_crs = params.input_crs(args, "bbox-crs", ogc=True)
     limit, offset = _ogc_limit(args), params.integer(args, "offset", 0)
     box = params.bbox(args)
     if collection_id == "plots":
@@ -236,9 +236,9 @@ def item(collection_id: str, feature_id: str) -> Response | str:
     _check_collection(collection_id)
     args = request.args.to_dict()
     params.check_known(args, ["f", "crs"])
-    srid = params.output_srid(args, "crs")
+    srid = params.output_srid(args, "crs", ogc=True)
     if collection_id == "plots":
-        if not feature_id.isdigit():
+        if not feature_id.isdigit() or len(feature_id) > 18:
             raise NotFound(f"There is no plot with id {feature_id!r}.", field="featureId",
                            value=feature_id)
         feature = fetch_one(session(), int(feature_id), public=True, srid=srid)

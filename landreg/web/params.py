@@ -7,7 +7,7 @@ from datetime import datetime
 
 from landreg.errors import InvalidInput
 from landreg.ingest.crs import OUTPUT_EPSG, parse_crs
-from landreg.registry.search import MAX_LIMIT, PlotQuery
+from landreg.registry.search import MAX_LIMIT, MAX_OFFSET, PlotQuery
 
 #: Parameters of /api/plots, with a one-line description (also used by the OpenAPI document).
 PLOT_PARAMS: dict[str, str] = {
@@ -115,11 +115,20 @@ def bbox(args: Mapping[str, str], name: str = "bbox") -> tuple[float, float, flo
     return nums  # type: ignore[return-value]
 
 
-def output_srid(args: Mapping[str, str], name: str = "crs") -> int:
-    """The EPSG code of an output CRS parameter (4326 when absent)."""
+def output_srid(args: Mapping[str, str], name: str = "crs", *, ogc: bool = False) -> int:
+    """The EPSG code of an output CRS parameter (4326, longitude first, when absent).
+
+    On the OGC API (``ogc=True``) only CRS84 means longitude/latitude: EPSG:4326 itself has
+    latitude first there, which this service does not produce, so it is refused clearly.
+    """
     value = _one(args, name)
     if value is None:
         return 4326
+    if ogc and value.rstrip("/").endswith(("EPSG/0/4326", "EPSG::4326", "EPSG:4326")):
+        raise InvalidInput(
+            f"{name} {value!r}: use http://www.opengis.net/def/crs/OGC/1.3/CRS84 for "
+            "longitude/latitude (EPSG:4326 has latitude first), or EPSG:25832/25833",
+            field=name, value=value)
     try:
         epsg = parse_crs(value).to_epsg()
     except InvalidInput:
@@ -131,9 +140,9 @@ def output_srid(args: Mapping[str, str], name: str = "crs") -> int:
     return int(epsg)
 
 
-def input_crs(args: Mapping[str, str], name: str) -> int:
+def input_crs(args: Mapping[str, str], name: str, *, ogc: bool = False) -> int:
     """The EPSG code of a CRS given for input coordinates (4326 when absent)."""
-    return output_srid(args, name)
+    return output_srid(args, name, ogc=ogc)
 
 
 def check_known(args: Iterable[str], known: Iterable[str]) -> None:
@@ -155,8 +164,23 @@ def codes(args: Mapping[str, str], name: str) -> list[int]:
     return out
 
 
+#: Domain field names → the query parameter a caller typed (so a 400 names their parameter).
+PARAM_OF_FIELD = {"kommunenummer": "kommune", "near_distance_m": "distance",
+                  "geometry": "near", "crs": "bbox-crs"}
+
+
 def plot_query(args: Mapping[str, str], *, default_limit: int = 100) -> PlotQuery:
-    """Build a validated :class:`PlotQuery` from /api/plots parameters."""
+    """Build a validated :class:`PlotQuery` from /api/plots parameters; errors name the
+    parameter as the caller wrote it."""
+    try:
+        return _plot_query(args, default_limit)
+    except InvalidInput as exc:
+        if exc.field in PARAM_OF_FIELD:
+            exc.field = PARAM_OF_FIELD[exc.field]
+        raise
+
+
+def _plot_query(args: Mapping[str, str], default_limit: int) -> PlotQuery:
     query = PlotQuery(
         kommuner=text_list(args, "kommune"),
         availability=text_list(args, "availability"),
@@ -176,7 +200,7 @@ def plot_query(args: Mapping[str, str], *, default_limit: int = 100) -> PlotQuer
         q=_one(args, "q"),
         sort=text_list(args, "sort") or ["kommunenummer", "name"],
         limit=integer(args, "limit", default_limit, minimum=1, maximum=MAX_LIMIT),
-        offset=integer(args, "offset", 0),
+        offset=integer(args, "offset", 0, maximum=MAX_OFFSET),
     )
     if query.q and len(query.q) > 200:
         raise InvalidInput("q is longer than 200 characters", field="q")

@@ -152,11 +152,15 @@ def test_openapi_document_is_valid_and_matches_the_endpoint(client):
     ("max_daa=NaN", "max_daa"),
     ("byggeklar=kanskje", "byggeklar"),
     ("sort=name;DROP TABLE plot", "sort"),
-    ("kommune=3401' OR '1'='1", "kommunenummer"),
+    ("kommune=3401' OR '1'='1", "kommune"),
     ("availability=ledig'--", "availability"),
     ("arealformal=1340);DELETE FROM plot;--", "arealformal"),
-    ("near=POINT(12 60)&distance=-5", "near_distance_m"),
-    ("near=SELECT 1&distance=5", "geometry"),
+    ("near=POINT(12 60)&distance=-5", "distance"),
+    ("near=SELECT 1&distance=5", "near"),
+    ("bbox=330000,6670000,345000,6690000", "bbox"),  # metres without bbox-crs
+    ("bbox=330000,6670000,345000,6690000&bbox-crs=urn:ogc:def:crs:EPSG::4326", "bbox"),
+    ("q=abc%00def", "q"),
+    ("offset=99999999999999999999", "offset"),
 ])
 def test_bad_input_is_a_400_with_a_message(client, query, field):
     res = client.get(f"/api/plots?{query}")
@@ -175,3 +179,26 @@ def test_unknown_plot_ids(client):
     assert client.get("/api/plots/99999999").status_code == 404
     assert client.get("/api/plots/abc").status_code == 404
     assert client.get("/api/plots/abc").get_json()["code"] == "not_found"
+
+
+HOSTILE = ["' OR 1=1 --", "1; DROP TABLE plot", "%00", "\u0000", "99999999999999999999999",
+           "-1e309", "NaN", "Infinity", ",,,", "3401,", "POINT(", "{\"a\": 1}", "../../etc"]
+
+
+@pytest.mark.parametrize("name", sorted(PLOT_PARAMS))
+def test_hostile_values_in_every_parameter_never_give_a_500(client, name):
+    from urllib.parse import quote
+
+    for value in HOSTILE:
+        for url in (f"/api/plots?{name}={quote(value)}",
+                    f"/api/rankings/logistics?{name}={quote(value)}"):
+            res = client.get(url)
+            assert res.status_code < 500, (url, res.get_data(as_text=True)[:200])
+            if res.status_code >= 400:
+                assert res.get_json()["description"]
+
+
+def test_huge_ids_are_404_not_500(client):
+    for url in ("/api/plots/99999999999999999999999", "/api/plots/99999999999999999999/scores",
+                "/ogc/collections/plots/items/99999999999999999999999"):
+        assert client.get(url).status_code == 404
