@@ -201,20 +201,24 @@ def main() -> None:
         results = {}
         for label, paths in scen.items():
             run(paths, 1.0)  # warm-up
-            results[(label, "with GiST index")] = run(paths, args.seconds)
+            for clients in (1, CLIENTS):
+                results[(label, "with indexes", clients)] = run(paths, args.seconds, clients)
         with get_engine(url).begin() as c:
             c.execute(text("DROP INDEX idx_plot_geom"))
             c.execute(text("DROP INDEX ix_plot_kommune_name"))
+            c.execute(text("DROP INDEX ix_plot_public_purpose_area"))
         for label, paths in scen.items():
             run(paths, 1.0)
-            results[(label, "no geom/sort index")] = run(paths, args.seconds)
-        print(f"\n{CLIENTS} concurrent keep-alive clients, {args.seconds:g} s per scenario, "
-              f"gunicorn 4 workers x 4 threads, {os.cpu_count()} cores\n")
-        print(f"{'scenario':42} {'variant':18} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} "
-              f"{'req/s':>8} {'errors':>6}")
-        for (label, variant), r in results.items():
-            print(f"{label:42} {variant:18} {r['n']:8d} {r['p50']:8.1f} {r['p95']:8.1f} "
-                  f"{r['rps']:8.1f} {r['errors']:6d}")
+            for clients in (1, CLIENTS):
+                results[(label, "without indexes", clients)] = run(paths, args.seconds, clients)
+        print(f"\nkeep-alive clients, {args.seconds:g} s per row, gunicorn 4 workers x 4 "
+              f"threads, {os.cpu_count()} cores; 'without' = geometry, sort and count "
+              "indexes dropped\n")
+        print(f"{'scenario':40} {'variant':16} {'clients':>7} {'requests':>8} {'p50 ms':>7} "
+              f"{'p95 ms':>7} {'req/s':>7} {'errors':>6}")
+        for (label, variant, clients), r in results.items():
+            print(f"{label:40} {variant:16} {clients:7d} {r['n']:8d} {r['p50']:7.1f} "
+                  f"{r['p95']:7.1f} {r['rps']:7.1f} {r['errors']:6d}")
     finally:
         if proc:
             proc.send_signal(signal.SIGTERM)
