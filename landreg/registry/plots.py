@@ -153,6 +153,26 @@ def restore_plot(session: Session, plot_id: int, *, expected_version: int, user:
     return update_plot(session, plot_id, changes, expected_version=expected_version, user=user)
 
 
+def restore_version(session: Session, plot_id: int, version: int, *, expected_version: int,
+                    user: str) -> SaveResult:
+    """Make an earlier version current again, as a new version (history is never rewritten).
+
+    The earlier version's editable fields and outline come back; the kommune is derived from
+    the outline again.
+    """
+    from landreg.registry.fields import EDITABLE_FIELDS
+    from landreg.registry.history import plot_versions
+
+    versions = {v["version"]: v for v in plot_versions(session, plot_id, srid=STORE_EPSG)}
+    if version not in versions:
+        raise NotFound(f"Plot {plot_id} has no version {version}.", field="version",
+                       value=version)
+    old = versions[version]
+    attrs = {k: old["attributes"].get(k) for k in EDITABLE_FIELDS if k != "kommunenummer"}
+    return update_plot(session, plot_id, attrs, expected_version=expected_version, user=user,
+                       geometry=old["geometry"], crs=STORE_EPSG)
+
+
 def get_plot(session: Session, plot_id: int, *, public: bool = True, srid: int = 4326) -> dict:
     """One plot as a GeoJSON-like dict; the public see published plots and public fields only."""
     return fetch_one(session, plot_id, public=public, srid=srid)
@@ -189,6 +209,6 @@ def _user(user: str) -> str:
 
 
 __all__ = [
-    "PlotQuery", "SaveResult", "create_plot", "get_plot", "restore_plot", "update_plot",
-    "withdraw_plot",
+    "PlotQuery", "SaveResult", "create_plot", "get_plot", "restore_plot", "restore_version",
+    "update_plot", "withdraw_plot",
 ]

@@ -18,6 +18,7 @@ from landreg.registry.plots import (
     SaveResult,
     create_plot,
     restore_plot,
+    restore_version,
     update_plot,
     withdraw_plot,
 )
@@ -111,6 +112,18 @@ def restore(plot_id: int) -> tuple[Response, int]:
     who.require_edit(fetch_one(session(), plot_id, public=False)["properties"]["kommunenummer"])
     return _answer(restore_plot(session(), plot_id, expected_version=_version(body),
                                 user=who.username))
+
+
+@bp.post("/plots/<int:plot_id>/versions/<int:version>/restore")
+def restore_old_version(plot_id: int, version: int) -> tuple[Response, int]:
+    """Make an earlier version current again, as a new version."""
+    who = require_principal()
+    body = _body()
+    who.require_edit(fetch_one(session(), plot_id, public=False)["properties"]["kommunenummer"])
+    result = restore_version(session(), plot_id, version, expected_version=_version(body),
+                             user=who.username)
+    who.require_edit(result.plot["properties"]["kommunenummer"])
+    return _answer(result)
 
 
 @bp.get("/plots/<int:plot_id>/history")

@@ -78,3 +78,9 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     rows = page.locator("#versions tbody tr")
     assert rows.count() == 2
     assert "275" in rows.nth(0).inner_text() and "300" in rows.nth(0).inner_text()
+
+    # restore version 1 as version 3
+    page.click("button.restore-version[data-version='1']")
+    page.wait_for_function("document.querySelectorAll('#versions tbody tr').length === 3")
+    assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
+        "price_nok_m2"] == 275

@@ -190,3 +190,24 @@ def test_lockout_after_repeated_wrong_passwords(app, database_url):
     assert locked.status_code == 429 and "locked" in locked.get_data(as_text=True)
     with session_scope(get_engine(database_url)) as s:
         s.execute(delete(User).where(User.username == name))
+
+
+def test_restore_an_earlier_version_as_a_new_one(app, accounts):
+    c = app.test_client()
+    login(c, accounts["kv"])
+    h = {"X-CSRFToken": _csrf(c)}
+    made = c.post("/api/plots", json=feature("3401", dx=2100, price_nok_m2=100), headers=h
+                  ).get_json()["plot"]
+    pid = made["id"]
+    moved = feature("3401", dx=2100, side=200)
+    c.patch(f"/api/plots/{pid}", json={"geometry": moved["geometry"], "version": 1,
+                                       "properties": {"price_nok_m2": 900}}, headers=h)
+    res = c.post(f"/api/plots/{pid}/versions/1/restore", json={"version": 2}, headers=h)
+    assert res.status_code == 200
+    now = res.get_json()["plot"]["properties"]
+    assert now["version"] == 3 and now["price_nok_m2"] == 100
+    assert now["area_daa"] == pytest.approx(made["properties"]["area_daa"], abs=0.001)
+    versions = c.get(f"/api/plots/{pid}/history").get_json()["versions"]
+    assert [v["version"] for v in versions] == [1, 2, 3]  # nothing rewritten
+    assert c.post(f"/api/plots/{pid}/versions/9/restore", json={"version": 3},
+                  headers=h).status_code == 404
