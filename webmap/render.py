@@ -208,3 +208,24 @@ def components(m: folium.Map) -> dict[str, str]:
     root.render()
     return {"header": root.header.render(), "html": root.html.render(),
             "script": root.script.render(), "name": m.get_name()}
+
+
+def plots_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
+              lang: str = "nb") -> folium.Map:
+    """A map of a few plots only (a comparison), numbered in the order given."""
+    m = base_map(lang)
+    _add_background(m, kommuner, lang)
+    _add_kommuner(m, kommuner, lang, labels=True)
+    xs: list[list[float]] = []
+    for n, plot in enumerate(plots, start=1):
+        folium.GeoJson(plot, name=f"{n}. {plot['properties'].get('name')}",
+                       style_function=lambda f: {"color": "#1a6b52", "fillColor": "#1a9850",
+                                                 "fillOpacity": 0.5, "weight": 3,
+                                                 "className": "landreg-plot"},
+                       tooltip=f"{n}. {plot['properties'].get('name')}").add_to(m)
+        (south, west), (north, east) = _bounds(plot["geometry"])
+        xs += [[south, west], [north, east]]
+    if xs:
+        m.fit_bounds([[min(p[0] for p in xs), min(p[1] for p in xs)],
+                      [max(p[0] for p in xs), max(p[1] for p in xs)]], padding=(30, 30))
+    return m

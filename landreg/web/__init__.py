@@ -37,7 +37,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    from landreg.web import api, auth, edit, errors, health, ogc, pages, suitability
+    from landreg.web import api, auth, edit, errors, forum, health, ogc, pages, suitability
 
     errors.register(app)
     auth.init_app(app)
@@ -48,4 +48,5 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.register_blueprint(suitability.bp, url_prefix="/api")
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
     app.register_blueprint(pages.bp)
+    app.register_blueprint(forum.bp)
     return app

@@ -1,0 +1,1 @@
+"""The planning forum: compare areas side by side and keep the region's land accounts."""
