@@ -103,6 +103,12 @@ class AccountLocked(AuthenticationFailed):
     code = "account_locked"
 
 
+class TooManyRequests(LandregError):
+    """Raised when a sender has made too many requests of one kind in a short time."""
+
+    code = "rate_limited"
+
+
 class ConfigurationError(LandregError):
     """Raised when the deployment or domain configuration is wrong."""
 

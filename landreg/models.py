@@ -237,3 +237,41 @@ class PlotScore(Base):
     computed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+ENQUIRY_STATUS = ("ny", "under_arbeid", "besvart", "avsluttet")
+
+
+class Enquiry(Base):
+    """A company's request for land (henvendelse); contact data is for planners only."""
+
+    __tablename__ = "enquiry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    company: Mapped[str] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    profile: Mapped[str] = mapped_column(Text)
+    min_daa: Mapped[float | None] = mapped_column(Float)
+    max_daa: Mapped[float | None] = mapped_column(Float)
+    timing: Mapped[str | None] = mapped_column(Text)
+    rail_needed: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    power_mw: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str | None] = mapped_column(Text)
+    consent: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(Text, server_default="ny")
+    handled_by: Mapped[str | None] = mapped_column(Text)
+    matches: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    source_hash: Mapped[str | None] = mapped_column(Text, index=True)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ENQUIRY_STATUS), name="status"),
+        CheckConstraint("consent", name="consent_given"),
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_contact"),
+        CheckConstraint("min_daa IS NULL OR max_daa IS NULL OR min_daa <= max_daa",
+                        name="area_range"),
+    )

@@ -17,6 +17,7 @@ STATUS: dict[type[e.LandregError], int] = {
     e.NotFound: 404,
     e.AuthenticationFailed: 401,
     e.AccountLocked: 429,
+    e.TooManyRequests: 429,
     e.PermissionDenied: 403,
     e.StaleVersion: 409,
     e.DatabaseUnavailable: 503,

@@ -8,10 +8,16 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from landreg.forum.accounts import land_accounts, load_demand
 from landreg.forum.compare import compare, parse_ids
+from landreg.forum.enquiries import (
+    create_enquiry,
+    list_enquiries,
+    source_hash,
+    update_enquiry,
+)
 from landreg.registry.search import fetch_one
 from landreg.scoring.catalogue import parse_weights
 from landreg.web import params
-from landreg.web.auth import current_principal
+from landreg.web.auth import current_principal, require_principal
 from landreg.web.db import session, settings
 from landreg.web.suitability import suitability
 
@@ -72,3 +78,77 @@ def accounts_page() -> str:
     data = _accounts()
     top = max([c["ledig"] for k in data["kommuner"] for c in k["groups"].values()] + [1])
     return render_template("accounts.html", a=data, top=top, **_page_context(lang))
+
+
+@bp.get("/enquiry")
+def enquiry_form() -> str:
+    """The public enquiry form (henvendelse)."""
+    from landreg.web.pages import _page_context
+    from webmap.i18n import pick_lang
+
+    lang = pick_lang(request.args.get("lang"))
+    profiles = [(p.id, p.name_nb) for p in suitability().profiles.values()]
+    return render_template("enquiry.html", profiles=profiles, error=None, form={},
+                           **_page_context(lang))
+
+
+@bp.post("/enquiry")
+def enquiry_submit() -> tuple[str, int]:
+    """Store, match and thank; a mistake re-shows the form with the message."""
+    from flask import current_app
+
+    from landreg.errors import LandregError
+    from landreg.web.errors import status_of
+    from landreg.web.pages import _page_context
+    from webmap.i18n import pick_lang
+
+    lang = pick_lang(request.args.get("lang"))
+    form = request.form.to_dict()
+    profiles = [(p.id, p.name_nb) for p in suitability().profiles.values()]
+    source = source_hash(request.remote_addr or "", current_app.config["SECRET_KEY"])
+    try:
+        enquiry = create_enquiry(session(), suitability(), form, source=source)
+        session().commit()
+    except LandregError as exc:
+        session().rollback()
+        return render_template("enquiry.html", profiles=profiles, error=exc.message,
+                               form=form, **_page_context(lang)), status_of(exc)
+    return render_template("enquiry_thanks.html", matches=enquiry.matches,
+                           **_page_context(lang)), 201
+
+
+@bp.get("/enquiries")
+def enquiries_page() -> str:
+    """Every enquiry with its matches and contact data (planners only)."""
+    from flask import redirect, url_for
+
+    from landreg.web.pages import _page_context
+    from webmap.i18n import pick_lang
+
+    if current_principal() is None:
+        return redirect(url_for("auth.login_form", next=request.path))
+    return render_template("enquiries.html", enquiries=list_enquiries(session()),
+                           **_page_context(pick_lang(request.args.get("lang"))))
+
+
+@bp.get("/api/enquiries")
+def enquiries_api() -> Response:
+    """Every enquiry (planners only: contains contact data)."""
+    require_principal()
+    cols = ("id", "company", "contact_name", "email", "phone", "profile", "min_daa",
+            "max_daa", "timing", "rail_needed", "power_mw", "message", "status",
+            "handled_by", "matches")
+    return jsonify({"enquiries": [
+        {**{c: getattr(e, c) for c in cols}, "created_at": e.created_at.isoformat()}
+        for e in list_enquiries(session())]})
+
+
+@bp.patch("/api/enquiries/<int:enquiry_id>")
+def enquiry_update(enquiry_id: int) -> Response:
+    """Set status and/or handler of an enquiry (planners only)."""
+    who = require_principal()
+    body = request.get_json(silent=True) or {}
+    e = update_enquiry(session(), enquiry_id, status=body.get("status"),
+                       handled_by=body.get("handled_by", who.username))
+    session().commit()
+    return jsonify({"id": e.id, "status": e.status, "handled_by": e.handled_by})
