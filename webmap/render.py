@@ -8,6 +8,8 @@ showing its offline background.
 
 from __future__ import annotations
 
+from html import escape
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -229,3 +231,28 @@ def plots_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
         m.fit_bounds([[min(p[0] for p in xs), min(p[1] for p in xs)],
                       [max(p[0] for p in xs), max(p[1] for p in xs)]], padding=(30, 30))
     return m
+
+
+def self_contained_html(m: folium.Map, node_modules: Path, title: str,
+                        table_html: str = "") -> str:
+    """The map as one HTML file that works from a USB stick with no network: Leaflet's script
+    and stylesheet are inlined from the installed npm package, the data is inline already
+    (folium), and the kommune background shows when the tiles cannot load."""
+    html = m.get_root().render()
+    leaflet = node_modules / "leaflet" / "dist"
+    js = (leaflet / "leaflet.js").read_text(encoding="utf-8")
+    css = (leaflet / "leaflet.css").read_text(encoding="utf-8")
+    html = html.replace(f'<script src="{VENDOR}/leaflet/dist/leaflet.js"></script>',
+                        f"<script>{js}</script>")
+    html = html.replace(f'<link rel="stylesheet" href="{VENDOR}/leaflet/dist/leaflet.css"/>',
+                        f"<style>{css}</style>")
+    if f"{VENDOR}/" in html:
+        raise RuntimeError("a map asset was not inlined")  # pragma: no cover - guard
+    head = (f"<title>{escape(title)}</title><style>body{{margin:0;font:14px sans-serif}}"
+            ".export-head{position:absolute;z-index:1000;top:8px;left:60px;background:#fff;"
+            "padding:6px 10px;border:1px solid #ccc;max-width:60%}"
+            ".landreg-offline-note{background:#fffbe6;border:1px solid #e0c96b;"
+            "padding:2px 6px;font-size:12px}</style>")
+    html = html.replace("<head>", "<head>" + head, 1)
+    return html.replace("<body>", f'<body><div class="export-head"><strong>{escape(title)}'
+                                  f"</strong>{table_html}</div>", 1)

@@ -55,6 +55,31 @@ def compare_page() -> str:
                            **_page_context(lang))
 
 
+@bp.get("/compare/export.html")
+def compare_export() -> Response:
+    """The comparison's map as one self-contained HTML file for the meeting (works offline)."""
+    from datetime import date
+    from html import escape
+
+    from landreg.web.pages import NODE_MODULES, kommuner_collection
+    from webmap.i18n import pick_lang
+    from webmap.render import plots_map, self_contained_html
+
+    lang = pick_lang(request.args.get("lang"))
+    table = _comparison()
+    features = [fetch_one(session(), p["id"], public=current_principal() is None)
+                for p in table["plots"]]
+    rows = "".join(
+        f"<li>{escape(p['name'])} ({escape(str(p['kommunenavn']))}, "
+        f"{p['area_daa']:.1f} daa): {p['score'] if p['score'] is not None else '–'}</li>"
+        for p in table["plots"])
+    title = f"Sammenligning: {table['profile_name_nb']} — {date.today().isoformat()}"
+    html = self_contained_html(plots_map(features, kommuner_collection(), lang), NODE_MODULES,
+                               title, f"<ol>{rows}</ol><small>© Kartverket CC BY 4.0</small>")
+    return Response(html, mimetype="text/html", headers={
+        "Content-Disposition": f'attachment; filename="sammenligning-{table["profile"]}.html"'})
+
+
 def _accounts() -> dict:
     s = settings()
     demand = load_demand(s.layers_dir / "land_demand.yaml")

@@ -106,7 +106,7 @@ def map_page() -> str:
               "rankings": url_for("suitability.ranking", profile="PROFILE"),
               "surface": url_for("suitability.surface_meta", profile="PROFILE"),
               "surfacePng": url_for("suitability.surface_png", profile="PROFILE"),
-              "ramp": RAMP_LEGEND,
+              "ramp": RAMP_LEGEND, "compare": url_for("forum.compare_page"),
               "colours": {"availability": AVAILABILITY_COLOURS, "purpose": PURPOSE_COLOURS},
               "i18n": bundle(lang), "plotUrl": url_for("pages.plot_page", plot_id=0)}
     from landreg.registry.codes import arealformal_codes

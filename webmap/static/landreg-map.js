@@ -26,6 +26,23 @@
   }
   function colourMode() { return form.elements.colour.value; }
   var scores = {};  // plot id -> ranking item of the chosen profile
+  var picked = [];  // plot ids chosen for a side-by-side comparison (2–6)
+  var compareLink = document.getElementById('compare-link');
+  function updateCompare() {
+    compareLink.textContent = T.compare + ' (' + picked.length + ')';
+    compareLink.hidden = picked.length < 2;
+    compareLink.href = cfg.compare + '?profile=' + encodeURIComponent(profile()) +
+      '&plots=' + picked.join(',');
+  }
+  map.getContainer().addEventListener('click', function (event) {
+    var button = event.target.closest && event.target.closest('button.pick');
+    if (!button) { return; }
+    var id = Number(button.dataset.id);
+    var at = picked.indexOf(id);
+    if (at >= 0) { picked.splice(at, 1); } else if (picked.length < 6) { picked.push(id); }
+    button.textContent = picked.indexOf(id) >= 0 ? T.unpick : T.pick;
+    updateCompare();
+  });
   var surface = null;
   function profile() { return form.elements.profile.value; }
   function rampColour(score) {
@@ -68,7 +85,10 @@
     var html = '<div class="plot-popup"><h3>' + esc(p.name) + '</h3><table>';
     rows.forEach(function (r) { html += '<tr><th>' + r[0] + '</th><td>' + r[1] + '</td></tr>'; });
     var href = cfg.plotUrl.replace(/0$/, String(p.id)) + (cfg.lang === 'en' ? '?lang=en' : '');
-    return html + '</table><a href="' + esc(href) + '">' + esc(T.open_page) + '</a></div>';
+    var isPicked = picked.indexOf(p.id) >= 0;
+    return html + '</table><a href="' + esc(href) + '">' + esc(T.open_page) + '</a> ' +
+      '<button type="button" class="pick" data-id="' + esc(p.id) + '">' +
+      esc(isPicked ? T.unpick : T.pick) + '</button></div>';
   }
 
   // Panes: the suitability overlay above the background and reference layers (400), the
@@ -249,6 +269,7 @@
     reload: load
   };
   readUrl();
+  updateCompare();
   legend();
   writeUrl();
   load();
