@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from landreg.errors import LandregError
 from landreg.forum.accounts import land_accounts, load_demand
 from landreg.forum.compare import compare, parse_ids
 from landreg.forum.enquiries import (
@@ -78,6 +79,57 @@ def compare_export() -> Response:
                                title, f"<ol>{rows}</ol><small>© Kartverket CC BY 4.0</small>")
     return Response(html, mimetype="text/html", headers={
         "Content-Disposition": f'attachment; filename="sammenligning-{table["profile"]}.html"'})
+
+
+def _pdf(blob: bytes, name: str) -> Response:
+    return Response(blob, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+
+
+@bp.get("/compare/report.pdf")
+def compare_pdf() -> Response:
+    """The comparison as a printable report (table, map, attribution)."""
+    from landreg.forum.report import comparison_pdf
+
+    c = _comparison()
+    return _pdf(comparison_pdf(session(), c), f"sammenligning-{c['profile']}")
+
+
+@bp.get("/rankings/<profile>/report.pdf")
+def ranking_pdf(profile: str) -> Response:
+    """A profile's ranking of published plots as a printable report."""
+    from landreg.forum.report import ranking_pdf as make
+
+    args = request.args.to_dict()
+    params.check_known(args, {"weights", "top"})
+    weights = parse_weights(args["weights"]) if args.get("weights") else None
+    top = params.integer(args, "top", 20, minimum=1, maximum=200)
+    p = suitability().profile(profile, weights)
+    items = suitability().ranking(session(), profile, weights)
+    facts = {}
+    for item in items:
+        try:
+            facts[item["plot_id"]] = fetch_one(session(), item["plot_id"], public=True)
+        except LandregError:
+            continue  # unpublished: not in a public report
+    rows = [{**i, **{k: facts[i["plot_id"]]["properties"][k]
+                     for k in ("name", "kommunenavn", "area_daa", "availability")}}
+            for i in items if i["plot_id"] in facts]
+    for n, row in enumerate(rows, start=1):
+        row["rank"] = n
+    session().commit()
+    return _pdf(make(session(), p.name_nb, p.weights, rows, top), f"rangering-{profile}")
+
+
+@bp.get("/plots/<int:plot_id>/factsheet.pdf")
+def factsheet(plot_id: int) -> Response:
+    """A one-page factsheet of a published plot for investors."""
+    from landreg.forum.report import factsheet_pdf
+
+    plot = fetch_one(session(), plot_id, public=True)
+    scores = suitability().plot_scores(session(), plot_id)
+    session().commit()
+    return _pdf(factsheet_pdf(session(), plot, scores), f"faktaark-{plot_id}")
 
 
 def _accounts() -> dict:
