@@ -275,3 +275,23 @@ class Enquiry(Base):
         CheckConstraint("min_daa IS NULL OR max_daa IS NULL OR min_daa <= max_daa",
                         name="area_range"),
     )
+
+
+class Comparison(Base):
+    """A named comparison the planning forum can reopen by its link."""
+
+    __tablename__ = "comparison"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    profile: Mapped[str] = mapped_column(Text)
+    weights: Mapped[dict | None] = mapped_column(JSONB)
+    plot_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint("cardinality(plot_ids) BETWEEN 2 AND 6", name="two_to_six"),
+    )

@@ -40,6 +40,63 @@ def compare_api() -> Response:
     return jsonify(_comparison())
 
 
+@bp.post("/api/comparisons")
+def save_comparison() -> tuple[Response, int]:
+    """Save a comparison under a name (planners): ``{name, profile, plots, weights?}``."""
+    from landreg.models import Comparison
+    from landreg.registry.fields import parse_text
+
+    who = require_principal()
+    body = request.get_json(silent=True) or {}
+    ids = parse_ids(",".join(str(i) for i in body.get("plots", [])))
+    weights = body.get("weights") or None
+    compare(session(), suitability(), body.get("profile") or "", ids, weights,
+            public=False)  # the same checks as showing it
+    saved = Comparison(name=parse_text("name", body.get("name"), max_length=200,
+                                       required=True),
+                       profile=body["profile"], weights=weights, plot_ids=ids,
+                       created_by=who.username)
+    session().add(saved)
+    session().commit()
+    from flask import url_for
+
+    return jsonify({"id": saved.id, "name": saved.name,
+                    "url": url_for("forum.saved_comparison", comparison_id=saved.id)}), 201
+
+
+@bp.get("/api/comparisons")
+def list_comparisons() -> Response:
+    """Saved comparisons, newest first."""
+    from flask import url_for
+    from sqlalchemy import select
+
+    from landreg.models import Comparison
+
+    rows = session().execute(select(Comparison).order_by(Comparison.id.desc())).scalars()
+    return jsonify({"comparisons": [
+        {"id": c.id, "name": c.name, "profile": c.profile, "plots": c.plot_ids,
+         "created_by": c.created_by, "created_at": c.created_at.isoformat(),
+         "url": url_for("forum.saved_comparison", comparison_id=c.id)} for c in rows]})
+
+
+@bp.get("/compare/saved/<int:comparison_id>")
+def saved_comparison(comparison_id: int) -> Response:
+    """Reopen a saved comparison."""
+    from flask import redirect, url_for
+
+    from landreg.errors import NotFound
+    from landreg.models import Comparison
+
+    c = session().get(Comparison, comparison_id) if comparison_id < 2**31 else None
+    if c is None:
+        raise NotFound(f"There is no saved comparison {comparison_id}.", field="id",
+                       value=comparison_id)
+    args = {"profile": c.profile, "plots": ",".join(map(str, c.plot_ids))}
+    if c.weights:
+        args["weights"] = ",".join(f"{k}:{v:g}" for k, v in c.weights.items())
+    return redirect(url_for("forum.compare_page", **args))
+
+
 @bp.get("/compare")
 def compare_page() -> str:
     """The comparison as a page: table with the best value per row marked, and a map."""
@@ -53,7 +110,7 @@ def compare_page() -> str:
                 for p in table["plots"]]
     parts = components(plots_map(features, kommuner_collection(), lang))
     return render_template("compare.html", c=table, parts=parts, json=json,
-                           **_page_context(lang))
+                           user=current_principal(), **_page_context(lang))
 
 
 @bp.get("/compare/export.html")

@@ -141,3 +141,7 @@ def test_score_colouring_and_suitability_overlay(page, server):
     colour = page.evaluate("""(id) => window.landregMap.layer.getLayers()
         .find(l => l.feature.id === id).options.color""", best["plot_id"])
     assert colour in ("#1a9850", "#91cf60")
+    # the top plots carry their rank on the map
+    labels = page.locator(".rank-label").all_inner_texts()
+    eligible = [i for i in ranking["items"] if not i["excluded"]]
+    assert sorted(int(t) for t in labels) == [i["rank"] for i in eligible[:10]]

@@ -78,7 +78,7 @@ def test_db_prepare_is_idempotent(run, monkeypatch, tmp_path):
     monkeypatch.setenv("LANDREG_CACHE_DIR", str(tmp_path))
     first = run("db", "prepare")
     assert first.exit_code == 0, first.output
-    assert "revision 0006" in first.output
+    assert "revision 0007" in first.output
     second = run("db", "prepare")
     assert second.exit_code == 0 and "scores up to date" in second.output
     assert "loaded the demo region" not in second.output

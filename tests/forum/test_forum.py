@@ -110,3 +110,37 @@ def test_accounts_api_and_dashboard(client):
             assert cell["byggeklar_free"] <= cell["ledig"] + 1e-6
     page = client.get("/accounts")
     assert page.status_code == 200 and "Arealregnskap" in page.get_data(as_text=True)
+
+
+def test_save_and_reopen_a_comparison(client, database_url):
+    import uuid
+
+    from sqlalchemy import delete
+
+    from landreg.auth.users import add_user, create_token
+    from landreg.models import Comparison, User
+
+    name = f"forum{uuid.uuid4().hex[:6]}"
+    with session_scope(get_engine(database_url)) as s:
+        add_user(s, name, role="planner", kommuner=["3401"])
+        token = create_token(s, name, "test")
+    auth = {"Authorization": f"Bearer {token}"}
+    try:
+        ids = [i["plot_id"] for i in
+               client.get("/api/rankings/office?top=2").get_json()["items"]]
+        body = {"name": "Planforum: kontor", "profile": "office", "plots": ids}
+        assert client.post("/api/comparisons", json=body).status_code in (400, 401)
+        res = client.post("/api/comparisons", json=body, headers=auth)
+        assert res.status_code == 201
+        saved = res.get_json()
+        listed = client.get("/api/comparisons").get_json()["comparisons"]
+        assert any(c["id"] == saved["id"] and c["plots"] == ids for c in listed)
+        again = client.get(saved["url"])
+        assert again.status_code == 302
+        assert f"plots={ids[0]},{ids[1]}" in again.headers["Location"].replace("%2C", ",")
+        bad = client.post("/api/comparisons", json={**body, "plots": ids[:1]}, headers=auth)
+        assert bad.status_code == 400 and bad.get_json()["field"] == "plots"
+    finally:
+        with session_scope(get_engine(database_url)) as s:
+            s.execute(delete(Comparison).where(Comparison.created_by == name))
+            s.execute(delete(User).where(User.username == name))

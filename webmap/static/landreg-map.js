@@ -215,7 +215,10 @@
   }
 
   function loadScores() {
-    if (colourMode() !== 'score') { return Promise.resolve(); }
+    if (colourMode() !== 'score') {
+      plots.eachLayer(function (l) { l.unbindTooltip(); });
+      return Promise.resolve();
+    }
     var params = filterParams();
     return fetch(cfg.rankings.replace('PROFILE', encodeURIComponent(profile())) + '?' +
                  params.toString()).then(function (res) { return res.json(); })
@@ -224,6 +227,12 @@
         (body.items || []).forEach(function (i) { scores[i.plot_id] = i; });
         plots.eachLayer(function (l) {
           l.setPopupContent(popup(l.feature.properties));
+          l.unbindTooltip();
+          var s = scores[l.feature.id];
+          if (s && !s.excluded && s.rank <= 10) {  // the top ten carry their rank
+            l.bindTooltip(String(s.rank), {permanent: true, direction: 'center',
+                                           className: 'rank-label'});
+          }
         });
         plots.setStyle(style);
       });
