@@ -216,3 +216,49 @@ def factsheet_pdf(session: Session, plot: dict[str, Any], scores: list[dict[str,
               Image(io.BytesIO(png), width=16 * cm, height=9.6 * cm),
               Paragraph(ATTRIBUTION, s["Italic"])]
     return _doc(p["name"], story)
+
+
+def _bar_chart(accounts: dict[str, Any]) -> bytes:
+    """Stacked bars: free, reserved/negotiating and sold/built daa per kommune."""
+    names = [k["name"] for k in accounts["kommuner"]]
+    stacks = {"ledig": [], "reservert/forhandling": [], "solgt/utbygd": []}
+    for k in accounts["kommuner"]:
+        g = k["groups"].values()
+        stacks["ledig"].append(sum(c["ledig"] for c in g))
+        stacks["reservert/forhandling"].append(sum(c["reservert"] + c["under_forhandling"]
+                                                   for c in g))
+        stacks["solgt/utbygd"].append(sum(c["solgt"] + c["utbygd"] for c in g))
+    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=150)
+    bottom = [0.0] * len(names)
+    for (label, values), colour in zip(stacks.items(), ("#1a9850", "#fdae61", "#878787"),
+                                       strict=True):
+        ax.bar(names, values, bottom=bottom, label=label, color=colour)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_ylabel("daa")
+    ax.legend(fontsize=7)
+    ax.tick_params(axis="x", labelsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def accounts_pdf(accounts: dict[str, Any]) -> bytes:
+    """The land accounts: region table, years of supply, a stacked bar chart per kommune."""
+    s = _styles()
+    rows = [["Formål", "Ledig", "Byggeklar", "Reservert", "Solgt", "På dyrka mark",
+             "Flomutsatt", "Behov/år", "År"]]
+    for g, c in accounts["region"].items():
+        rows.append([g, f"{c['ledig']:.1f}", f"{c['byggeklar_free']:.1f}",
+                     f"{c['reservert']:.1f}", f"{c['solgt']:.1f}", f"{c['farmland_free']:.1f}",
+                     f"{c['flood_free']:.1f}", f"{c['yearly_demand_daa']:.1f}",
+                     "–" if c["years_of_supply"] is None else f"{c['years_of_supply']:.0f}"])
+    story = _head("Arealregnskap for næringsarealer",
+                  f"Mål: {accounts['target_jobs_per_year']:.0f} nye arbeidsplasser i året")
+    story += [_table(rows), Spacer(1, 0.4 * cm),
+              Image(io.BytesIO(_bar_chart(accounts)), width=17 * cm, height=7.6 * cm),
+              Paragraph("Forutsetninger: " + "; ".join(accounts["assumptions"]["sources"]
+                                                       .values()), s["Italic"]),
+              Paragraph(ATTRIBUTION, s["Italic"])]
+    return _doc("Arealregnskap", story)

@@ -113,10 +113,7 @@ def compare_page() -> str:
                            user=current_principal(), **_page_context(lang))
 
 
-@bp.get("/compare/export.html")
-def compare_export() -> Response:
-    """The comparison's map as one self-contained HTML file for the meeting (works offline)."""
-    from datetime import date
+def _export_html(features: list[dict], title: str, items: list[dict], name: str) -> Response:
     from html import escape
 
     from landreg.web.pages import NODE_MODULES, kommuner_collection
@@ -124,18 +121,59 @@ def compare_export() -> Response:
     from webmap.render import plots_map, self_contained_html
 
     lang = pick_lang(request.args.get("lang"))
-    table = _comparison()
-    features = [fetch_one(session(), p["id"], public=current_principal() is None)
-                for p in table["plots"]]
     rows = "".join(
         f"<li>{escape(p['name'])} ({escape(str(p['kommunenavn']))}, "
         f"{p['area_daa']:.1f} daa): {p['score'] if p['score'] is not None else '–'}</li>"
-        for p in table["plots"])
-    title = f"Sammenligning: {table['profile_name_nb']} — {date.today().isoformat()}"
+        for p in items)
     html = self_contained_html(plots_map(features, kommuner_collection(), lang), NODE_MODULES,
                                title, f"<ol>{rows}</ol><small>© Kartverket CC BY 4.0</small>")
-    return Response(html, mimetype="text/html", headers={
-        "Content-Disposition": f'attachment; filename="sammenligning-{table["profile"]}.html"'})
+    return Response(html, mimetype="text/html",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.html"'})
+
+
+@bp.get("/compare/export.html")
+def compare_export() -> Response:
+    """The comparison's map as one self-contained HTML file for the meeting (works offline)."""
+    from datetime import date
+
+    table = _comparison()
+    features = [fetch_one(session(), p["id"], public=current_principal() is None)
+                for p in table["plots"]]
+    title = f"Sammenligning: {table['profile_name_nb']} — {date.today().isoformat()}"
+    return _export_html(features, title, table["plots"], f"sammenligning-{table['profile']}")
+
+
+@bp.get("/rankings/<profile>/export.html")
+def ranking_export(profile: str) -> Response:
+    """The ten best plots of a ranking as one self-contained HTML map (works offline)."""
+    from datetime import date
+
+    weights, rows, p = _public_ranking(profile)
+    top = rows[:10]
+    features = [fetch_one(session(), r["plot_id"], public=True) for r in top]
+    title = f"Rangering: {p.name_nb} — {date.today().isoformat()}"
+    return _export_html(features, title, top, f"rangering-{profile}")
+
+
+def _public_ranking(profile: str) -> tuple:
+    args = request.args.to_dict()
+    params.check_known(args, {"weights", "top", "lang"})
+    weights = parse_weights(args["weights"]) if args.get("weights") else None
+    p = suitability().profile(profile, weights)
+    items = suitability().ranking(session(), profile, weights)
+    facts = {}
+    for item in items:
+        try:
+            facts[item["plot_id"]] = fetch_one(session(), item["plot_id"], public=True)
+        except LandregError:
+            continue  # unpublished: not in a public export
+    rows = [{**i, **{k: facts[i["plot_id"]]["properties"][k]
+                     for k in ("name", "kommunenavn", "area_daa", "availability")}}
+            for i in items if i["plot_id"] in facts]
+    for n, row in enumerate(rows, start=1):
+        row["rank"] = n
+    session().commit()
+    return weights, rows, p
 
 
 def _pdf(blob: bytes, name: str) -> Response:
@@ -157,25 +195,17 @@ def ranking_pdf(profile: str) -> Response:
     """A profile's ranking of published plots as a printable report."""
     from landreg.forum.report import ranking_pdf as make
 
-    args = request.args.to_dict()
-    params.check_known(args, {"weights", "top"})
-    weights = parse_weights(args["weights"]) if args.get("weights") else None
-    top = params.integer(args, "top", 20, minimum=1, maximum=200)
-    p = suitability().profile(profile, weights)
-    items = suitability().ranking(session(), profile, weights)
-    facts = {}
-    for item in items:
-        try:
-            facts[item["plot_id"]] = fetch_one(session(), item["plot_id"], public=True)
-        except LandregError:
-            continue  # unpublished: not in a public report
-    rows = [{**i, **{k: facts[i["plot_id"]]["properties"][k]
-                     for k in ("name", "kommunenavn", "area_daa", "availability")}}
-            for i in items if i["plot_id"] in facts]
-    for n, row in enumerate(rows, start=1):
-        row["rank"] = n
-    session().commit()
+    _weights, rows, p = _public_ranking(profile)
+    top = params.integer(request.args.to_dict(), "top", 20, minimum=1, maximum=200)
     return _pdf(make(session(), p.name_nb, p.weights, rows, top), f"rangering-{profile}")
+
+
+@bp.get("/accounts/report.pdf")
+def accounts_pdf() -> Response:
+    """The land accounts as a printable report with charts."""
+    from landreg.forum.report import accounts_pdf as make
+
+    return _pdf(make(_accounts()), "arealregnskap")
 
 
 @bp.get("/plots/<int:plot_id>/factsheet.pdf")

@@ -19,7 +19,7 @@ from landreg.web.db import session, settings
 bp = Blueprint("suitability", __name__)
 
 RANK_PARAMS = set(params.PLOT_PARAMS) - {"sort", "limit", "offset", "crs"} | {
-    "weights", "f", "top"}
+    "weights", "f", "top", "candidates", "threshold"}
 
 
 def suitability() -> Suitability:
@@ -88,8 +88,17 @@ def ranking(profile: str) -> Response:
                                        "power_capacity_mw")})
     if args.get("f") == "csv":
         return _csv(profile, items)
-    return jsonify({"profile": profile, "weights": _weights(args), "count": len(items),
-                    "items": items})
+    body = {"profile": profile, "weights": _weights(args), "count": len(items), "items": items}
+    if params.boolean(args, "candidates"):  # unzoned land, kept apart from the plots
+        threshold = params.number(args, "threshold")
+        frame = suitability().candidates(session(), profile,
+                                         90.0 if threshold is None else threshold,
+                                         _weights(args))
+        body["candidates"] = [
+            {"id": r.id, "score": round(r.score, 2), "area_daa": round(r.area_daa, 1),
+             "kommunenummer": r.kommunenummer, "kommuner": r.kommuner}
+            for r in frame.itertuples()]
+    return jsonify(body)
 
 
 def _csv(profile: str, items: list[dict]) -> Response:

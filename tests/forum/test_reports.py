@@ -53,3 +53,23 @@ def test_comparison_report_and_factsheet(client):
     assert len(one.pages[0].images) == 1
     assert client.get("/plots/99999999/factsheet.pdf").status_code == 404
     assert client.get("/compare/report.pdf?plots=1").status_code == 400
+
+
+def test_accounts_report_and_ranking_exports(client):
+    reader = _pdf(client, "/accounts/report.pdf")
+    text = _text(reader)
+    assert "Arealregnskap" in text and "Behov/år" in text and "ASSUMPTION" in text
+    assert len(reader.pages[0].images) == 1  # the stacked bar chart
+    html = client.get("/rankings/industry/export.html")
+    assert html.status_code == 200 and "attachment" in html.headers["Content-Disposition"]
+    page = html.get_data(as_text=True)
+    assert "/vendor/" not in page and "Rangering: Industri og tungindustri" in page
+    assert page.count('"className": "landreg-plot"') == 10
+
+
+def test_ranking_lists_candidate_areas_separately(client):
+    body = client.get("/api/rankings/logistics?candidates=true&threshold=92").get_json()
+    plot_ids = {i["plot_id"] for i in body["items"]}
+    assert body["candidates"] and all(c["score"] >= 92 for c in body["candidates"])
+    assert all(isinstance(c["id"], str) for c in body["candidates"])  # not plot ids
+    assert plot_ids and not plot_ids & {c["id"] for c in body["candidates"]}

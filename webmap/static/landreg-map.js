@@ -214,7 +214,18 @@
     });
   }
 
+  function updateExports() {
+    var box = document.getElementById('ranking-exports');
+    box.hidden = colourMode() !== 'score';
+    var p = encodeURIComponent(profile());
+    document.getElementById('ranking-pdf').href = '/rankings/' + p + '/report.pdf';
+    document.getElementById('ranking-html').href = '/rankings/' + p + '/export.html';
+    document.getElementById('ranking-csv').href = cfg.rankings.replace('PROFILE', p) +
+      '?f=csv&' + filterParams().toString();
+  }
+
   function loadScores() {
+    updateExports();
     if (colourMode() !== 'score') {
       plots.eachLayer(function (l) { l.unbindTooltip(); });
       return Promise.resolve();
