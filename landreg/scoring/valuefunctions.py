@@ -11,6 +11,7 @@ array([1. , 0.5, 0. ])
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -21,13 +22,14 @@ from landreg.scoring.errors import ProfileError
 
 
 @dataclass(frozen=True)
-class ValueFunction:
+class ValueFunction(ABC):
     """Base class: subclasses name their parameters and implement ``__call__``."""
 
     params: ClassVar[tuple[str, ...]] = ()
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Map raw values to 0–1."""
 
     def describe(self) -> dict[str, Any]:
         """Name and parameters, as stored with a score."""
