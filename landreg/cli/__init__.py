@@ -49,9 +49,9 @@ def say(ctx: click.Context, message: str) -> None:
 
 
 def _register() -> None:
-    from landreg.cli import db, demo, layers, plots, score, serve, users
+    from landreg.cli import db, demo, export, importcmd, layers, plots, score, serve, users
 
-    for module in (db, demo, layers, plots, serve, users):
+    for module in (db, demo, layers, plots, serve, users, importcmd, export):
         main.add_command(module.command)
     main.add_command(score.score)
     main.add_command(score.candidates)

@@ -1,0 +1,476 @@
+"""Read a planner's file of plots into a GeoDataFrame, or say clearly why it cannot be read.
+
+Formats, chosen by the file's suffix:
+
+========================  ===========================================================
+``.gpkg``                 GeoPackage; ``layer`` picks a layer, else the first polygon layer
+``.zip``                  a zipped Shapefile (``.shp`` + ``.dbf`` + ``.shx``, ``.prj`` for
+                          the CRS); ``layer`` picks one ``.shp`` by name when there are several
+``.shp``                  an unzipped Shapefile (its ``.dbf``/``.shx``/``.prj`` beside it)
+``.geojson``, ``.json``   GeoJSON (always longitude/latitude unless it names another CRS)
+``.fgb``                  FlatGeobuf
+``.csv``                  a table with the geometry as WKT in one column (``wkt_column``,
+                          default the first of ``wkt``, ``geometry``, ``geom``, ``the_geom``).
+                          **A CSV carries no CRS: give one** (``--crs`` on the command line).
+========================  ===========================================================
+
+The file's own CRS is used; ``crs`` overrides it, and is required when the file has none.
+Every spatial format is read by GDAL through pyogrio; CSV is read by pandas (delimiter sniffed,
+UTF-8 or Windows-1252 as Excel writes it) so that a row with unreadable WKT is reported as a
+bad row instead of silently losing its geometry.
+
+Zip archives are opened defensively: the archive's size, its number of members and their
+total uncompressed size are limited (:class:`ReadLimits`), member paths that are absolute or
+climb out with ``..`` are refused, and members are extracted with a byte counter, so a header
+that lies about its size cannot fill the disk either.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import stat
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+import shapely
+from pyproj import CRS
+
+from landreg.errors import InvalidCRS, InvalidInput
+from landreg.ingest.crs import parse_crs
+
+MiB = 2**20
+
+#: Suffix → format name. The order is the one listed in messages.
+FORMATS: dict[str, str] = {
+    ".gpkg": "GeoPackage",
+    ".zip": "zipped Shapefile",
+    ".shp": "Shapefile",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+    ".csv": "CSV with WKT",
+}
+#: Column names tried, in order and ignoring case, for the WKT geometry of a CSV file.
+WKT_COLUMNS: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
+_SHP_PARTS = (".dbf", ".shx")
+
+
+class UnreadableFile(InvalidInput):
+    """Raised when a file is corrupt, of an unknown format or cannot be opened."""
+
+    code = "unreadable_file"
+
+
+class NotSpatial(InvalidInput):
+    """Raised when a file (or the chosen layer) holds no geometries to import."""
+
+    code = "not_spatial"
+
+
+class FileTooLarge(InvalidInput):
+    """Raised when a file, or an archive's contents, exceed the configured limits."""
+
+    code = "file_too_large"
+
+
+class UnsafeArchive(InvalidInput):
+    """Raised when a zip archive has absolute, ``..`` or link members."""
+
+    code = "unsafe_archive"
+
+
+class MissingCRS(InvalidCRS):
+    """Raised when neither the file nor the caller says which CRS the coordinates are in."""
+
+    code = "missing_crs"
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much a file may hold before it is refused.
+
+    Attributes
+    ----------
+    max_bytes:
+        Size of the file as given (bytes). Default 512 MiB: a 100,000-plot GeoPackage is ~30 MiB.
+    max_unzipped_bytes:
+        Total uncompressed size of a zip archive's members (bytes), checked from the headers
+        before extracting and again while extracting. Default 2 GiB.
+    max_members:
+        Number of members in a zip archive. Default 64 (a Shapefile has 3–8 files).
+    """
+
+    max_bytes: int = 512 * MiB
+    max_unzipped_bytes: int = 2048 * MiB
+    max_members: int = 64
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
+@dataclass
+class Source:
+    """A file read into memory, with what it said about itself.
+
+    Attributes
+    ----------
+    frame:
+        The features; the geometry column is ``geometry`` and its CRS is set (``crs``).
+    path, format, layer:
+        Where they came from (``layer`` is the GeoPackage layer or Shapefile name).
+    crs:
+        The CRS the coordinates are read in: the file's own, or the one the caller gave.
+    declared_crs:
+        What the file itself declares (None when it declares nothing).
+    warnings:
+        Things the user should know (e.g. ``crs`` overrode a different declared CRS).
+    """
+
+    frame: gpd.GeoDataFrame
+    path: Path
+    format: str
+    layer: str | None
+    crs: CRS
+    declared_crs: CRS | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def crs_label(self) -> str:
+        """The CRS as ``EPSG:n`` when it has a code, else its name."""
+        return crs_label(self.crs)
+
+
+def crs_label(crs: CRS | None) -> str:
+    """``EPSG:n`` for a CRS with an EPSG code, else its name; ``"none"`` for None."""
+    if crs is None:
+        return "none"
+    epsg = crs.to_epsg(min_confidence=70)
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def read_source(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    crs: object = None,
+    wkt_column: str | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> Source:
+    """Read a file of plots (GeoPackage, zipped Shapefile, GeoJSON, FlatGeobuf, CSV+WKT).
+
+    Parameters
+    ----------
+    path:
+        The file; its suffix says the format (see the module docstring).
+    layer:
+        GeoPackage layer, or Shapefile name inside a zip. Default: the first polygon layer.
+    crs:
+        The CRS of the coordinates (``EPSG:25832``, ``25833``, ``4326`` …). Overrides the
+        file's own; required when the file has none (always for CSV).
+    wkt_column:
+        For CSV: the column holding WKT geometries (default: the first of ``WKT_COLUMNS``).
+    limits:
+        Size limits (:class:`ReadLimits`).
+
+    Returns
+    -------
+    Source
+        The features with their CRS set, and where they came from.
+
+    Raises
+    ------
+    UnreadableFile
+        for a missing, corrupt or unsupported file (naming it).
+    NotSpatial
+        for a file or layer without geometries, e.g. a CSV without a WKT column.
+    MissingCRS
+        when neither the file nor ``crs`` gives a CRS.
+    FileTooLarge, UnsafeArchive
+        for files beyond ``limits`` and zip archives that try to escape their folder.
+
+    Examples
+    --------
+    >>> src = read_source("kongsvinger.gpkg", layer="naering")          # doctest: +SKIP
+    >>> src = read_source("tomter.csv", crs="EPSG:25832")               # doctest: +SKIP
+    """
+    path = Path(path)
+    fmt = _format_of(path)
+    if not path.is_file():
+        raise UnreadableFile(f"There is no file {path}.", field="file", value=str(path))
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise FileTooLarge(
+            f"{path.name} is {size / MiB:.1f} MiB; the limit is {limits.max_bytes / MiB:.1f} MiB.",
+            field="file", value=str(path),
+            details={"bytes": size, "max_bytes": limits.max_bytes},
+        )
+    given = parse_crs(crs) if crs is not None and str(crs).strip() else None
+    if fmt == "CSV with WKT":
+        frame, used_layer = _read_csv(path, wkt_column), None
+    elif fmt == "zipped Shapefile":
+        with _unzipped(path, limits) as folder:
+            shp = _pick_shapefile(path, folder, layer)
+            frame, used_layer = _read_ogr(path, shp, None)
+            used_layer = shp.stem
+    else:
+        frame, used_layer = _read_ogr(path, path, layer)
+    return _with_crs(frame, path, fmt, used_layer, given)
+
+
+def _format_of(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(set(FORMATS)))
+        raise UnreadableFile(
+            f"{path.name}: unknown file type {path.suffix or '(no suffix)'!r}. Supported: {known}.",
+            field="file", value=str(path),
+        )
+    return fmt
+
+
+def _with_crs(frame: gpd.GeoDataFrame, path: Path, fmt: str, layer: str | None,
+              given: CRS | None) -> Source:
+    declared = frame.crs
+    warnings: list[str] = []
+    if given is None and declared is None:
+        if fmt == "CSV with WKT":
+            msg = (f"{path.name}: a CSV file carries no coordinate reference system. Say which "
+                   "one its WKT is in with --crs, e.g. --crs EPSG:25833 (UTM 33), EPSG:25832 "
+                   "(UTM 32) or EPSG:4326 (longitude/latitude).")
+        else:
+            msg = (f"{path.name} does not say which coordinate reference system it is in"
+                   + (" (the zip has no .prj file)" if fmt == "zipped Shapefile" else "")
+                   + ". Give one with --crs, e.g. --crs EPSG:25833, EPSG:25832 or EPSG:4326.")
+        raise MissingCRS(msg, field="crs", value=str(path))
+    if given is not None:
+        if declared is not None and not CRS(declared).equals(given):
+            warnings.append(
+                f"The file declares {crs_label(CRS(declared))}; its coordinates were read as "
+                f"{crs_label(given)} because that CRS was given."
+            )
+        frame = frame.set_crs(given, allow_override=True)
+    return Source(frame=frame, path=path, format=fmt, layer=layer, crs=CRS(frame.crs),
+                  declared_crs=CRS(declared) if declared is not None else None,
+                  warnings=warnings)
+
+
+# --- GDAL formats -------------------------------------------------------------------------
+
+
+def _read_ogr(shown: Path, path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
+    """Read ``path`` with pyogrio; ``shown`` is the name the user knows (e.g. the zip)."""
+    try:
+        layers = pyogrio.list_layers(path)
+    except pyogrio.errors.DataSourceError as exc:
+        raise _unreadable(shown, exc, path) from None
+    if len(layers) == 0:
+        raise NotSpatial(f"{shown.name} holds no layers.", field="file", value=str(shown))
+    names = [str(n) for n, _ in layers]
+    if layer is not None:
+        if layer not in names:
+            raise InvalidInput(
+                f"{shown.name} has no layer {layer!r}; its layers are: {', '.join(names)}.",
+                field="layer", value=layer,
+            )
+        gtype = dict((str(n), t) for n, t in layers)[layer]
+        if gtype is None:
+            raise NotSpatial(f"Layer {layer!r} of {shown.name} is a table without geometries.",
+                             field="layer", value=layer)
+    else:
+        polygonal = [str(n) for n, t in layers if t is not None and _maybe_polygons(t)]
+        if not polygonal:
+            listed = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in layers)
+            raise NotSpatial(
+                f"{shown.name} has no polygon layer to import plots from (layers: {listed}).",
+                field="file", value=str(shown),
+            )
+        layer = polygonal[0]
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise _unreadable(shown, exc, path) from None
+    if not isinstance(frame, gpd.GeoDataFrame) or (len(frame) and frame.geometry.isna().all()):
+        raise NotSpatial(f"{shown.name} (layer {layer}) holds no geometries.", field="file",
+                         value=str(shown))
+    return frame, layer
+
+
+def _maybe_polygons(geometry_type: str) -> bool:
+    t = geometry_type.lower()
+    return "polygon" in t or t in ("unknown", "geometry", "geometrycollection")
+
+
+def _unreadable(path: Path, exc: Exception, inner: Path | None = None) -> UnreadableFile:
+    # GDAL names the file it opened: show the user's file name, never a temporary folder.
+    detail = str(exc).split(";")[0].replace(str(inner or path), path.name)
+    detail = detail.replace(str(path), path.name)
+    return UnreadableFile(
+        f"{path.name} could not be read: it is damaged or not a {_format_of(path)} file "
+        f"({detail}).",
+        field="file", value=str(path),
+    )
+
+
+# --- CSV with WKT -------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, wkt_column: str | None) -> gpd.GeoDataFrame:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            content = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes (almost) anything
+        raise UnreadableFile(f"{path.name} is not UTF-8 or Windows-1252 text.", field="file",
+                             value=str(path))
+    if "\x00" in content[:4096]:
+        raise UnreadableFile(f"{path.name} could not be read: it is not a text (CSV) file.",
+                             field="file", value=str(path))
+    # WKT is full of commas: a semicolon or tab file is told apart by its header line.
+    header = content.split("\n", 1)[0]
+    sep = max((";", "\t", ","), key=header.count) if header else ","
+    try:
+        table = pd.read_csv(io.StringIO(content), sep=sep, dtype=str, keep_default_na=False,
+                            skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        raise UnreadableFile(f"{path.name} could not be read as CSV ({exc}).", field="file",
+                             value=str(path)) from None
+    by_lower = {str(c).strip().lower(): c for c in table.columns}
+    wanted = (wkt_column,) if wkt_column else WKT_COLUMNS
+    column = next((by_lower[w.lower()] for w in wanted if w.lower() in by_lower), None)
+    if column is None:
+        cols = ", ".join(map(str, table.columns)) or "none"
+        looked = f"a column {wkt_column!r}" if wkt_column else ", ".join(WKT_COLUMNS)
+        raise NotSpatial(
+            f"{path.name} has no WKT geometry column (looked for {looked}; its columns are "
+            f"{cols}). Name the column with --wkt-column.",
+            field="wkt_column", value=wkt_column,
+        )
+    text = table.pop(column).str.strip()
+    geoms = shapely.from_wkt(text.where(text != "", None).to_numpy(), on_invalid="ignore")
+    if len(table) and shapely.is_missing(geoms).all():
+        raise NotSpatial(f"{path.name}: no row of column {column!r} holds readable WKT.",
+                         field="wkt_column", value=str(column))
+    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms, index=table.index), crs=None)
+
+
+# --- zip archives -------------------------------------------------------------------------
+
+
+@contextmanager
+def _unzipped(path: Path, limits: ReadLimits) -> Iterator[Path]:
+    """Extract a zip archive safely into a temporary folder that is removed afterwards."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableFile(f"{path.name} could not be read: it is not a valid zip archive "
+                             f"({exc}).", field="file", value=str(path)) from None
+    with archive, tempfile.TemporaryDirectory(prefix="landreg-zip-") as tmp:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        _check_members(path, members, limits)
+        root = Path(tmp)
+        budget = limits.max_unzipped_bytes
+        for member in members:
+            target = root.joinpath(*PurePosixPath(member.filename.replace("\\", "/")).parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with archive.open(member) as src, open(target, "wb") as dst:
+                    budget = _copy_limited(src, dst, budget, path, limits)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+                raise UnreadableFile(f"{path.name}: member {member.filename} could not be "
+                                     f"extracted ({exc}).", field="file",
+                                     value=str(path)) from None
+        yield root
+
+
+def _check_members(path: Path, members: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
+    if len(members) > limits.max_members:
+        raise FileTooLarge(
+            f"{path.name} holds {len(members)} files; at most {limits.max_members} are accepted "
+            "(a Shapefile needs 3–8).",
+            field="file", value=str(path), details={"members": len(members)},
+        )
+    declared = sum(m.file_size for m in members)
+    if declared > limits.max_unzipped_bytes:
+        raise FileTooLarge(
+            f"{path.name} would unpack to {declared / MiB:,.0f} MiB; the limit is "
+            f"{limits.max_unzipped_bytes / MiB:,.0f} MiB. Refused (this is how zip bombs look).",
+            field="file", value=str(path), details={"uncompressed_bytes": declared},
+        )
+    for m in members:
+        name = m.filename.replace("\\", "/")
+        parts = PurePosixPath(name).parts
+        is_link = stat.S_ISLNK(m.external_attr >> 16)
+        if (name.startswith("/") or ".." in parts or (parts and ":" in parts[0])
+                or is_link or not parts):
+            raise UnsafeArchive(
+                f"{path.name} contains the member {m.filename!r}, which points outside the "
+                "archive's folder (an absolute path, '..' or a link). The archive was refused.",
+                field="file", value=str(path),
+            )
+
+
+def _copy_limited(src: io.BufferedIOBase, dst: io.BufferedIOBase, budget: int, path: Path,
+                  limits: ReadLimits) -> int:
+    while chunk := src.read(MiB):
+        budget -= len(chunk)
+        if budget < 0:
+            raise FileTooLarge(
+                f"{path.name} unpacks to more than {limits.max_unzipped_bytes / MiB:,.0f} MiB "
+                "(more than its headers declare). Refused.",
+                field="file", value=str(path),
+            )
+        dst.write(chunk)
+    return budget
+
+
+def _pick_shapefile(path: Path, folder: Path, layer: str | None) -> Path:
+    shps = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".shp"
+                  and "__MACOSX" not in p.parts)
+    if not shps:
+        raise NotSpatial(f"{path.name} holds no Shapefile (.shp).", field="file",
+                         value=str(path))
+    if layer is not None:
+        chosen = [p for p in shps if p.stem == layer]
+        if not chosen:
+            raise InvalidInput(
+                f"{path.name} has no Shapefile {layer!r}; it holds: "
+                f"{', '.join(p.stem for p in shps)}.", field="layer", value=layer,
+            )
+        shp = chosen[0]
+    else:
+        shp = next((p for p in shps if _is_polygon_shp(p)), shps[0])
+    siblings = {p.suffix.lower() for p in shp.parent.iterdir() if p.stem == shp.stem}
+    missing = [s for s in _SHP_PARTS if s not in siblings]
+    if missing:
+        raise UnreadableFile(
+            f"{path.name} holds {shp.name} but not {' or '.join(shp.stem + s for s in missing)}:"
+            " a Shapefile needs its .shp, .dbf and .shx (and .prj for the CRS).",
+            field="file", value=str(path),
+        )
+    return shp
+
+
+def _is_polygon_shp(shp: Path) -> bool:
+    try:
+        info = pyogrio.read_info(shp)
+    except pyogrio.errors.DataSourceError:
+        return False
+    return bool(info.get("geometry_type")) and _maybe_polygons(info["geometry_type"])
+
+
+__all__ = [
+    "DEFAULT_LIMITS", "FORMATS", "FileTooLarge", "MissingCRS", "NotSpatial", "ReadLimits",
+    "Source", "UnreadableFile", "UnsafeArchive", "WKT_COLUMNS", "crs_label", "read_source",
+]
