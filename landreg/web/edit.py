@@ -131,3 +131,70 @@ def history(plot_id: int) -> Response:
     """Every version: who, when, what changed (planners and admins only)."""
     require_principal()
     return jsonify({"plot_id": plot_id, "versions": plot_versions(session(), plot_id)})
+
+
+@bp.get("/export")
+def export() -> Response:
+    """The (filtered) register as a file: ``format`` gpkg|geojson|fgb|csv, ``crs`` 25833|25832|
+    4326 and every /api/plots filter. The public get public fields and published plots."""
+    import tempfile
+    from pathlib import Path
+
+    from landreg.ingest.export import export_plots
+    from landreg.web import params
+    from landreg.web.auth import current_principal
+
+    args = request.args.to_dict()
+    params.check_known(args, set(params.PLOT_PARAMS) | {"format"})
+    fmt = args.pop("format", "gpkg")
+    if fmt not in ("gpkg", "geojson", "fgb", "csv"):
+        raise InvalidInput("format must be gpkg, geojson, fgb or csv", field="format", value=fmt)
+    srid = params.output_srid(args)
+    query = params.plot_query({k: v for k, v in args.items() if k != "crs"})  # not paged
+    public = current_principal() is None
+    with tempfile.TemporaryDirectory(prefix="landreg-export-") as folder:
+        path = Path(folder) / f"naeringsarealer.{fmt}"
+        export_plots(session(), path, query, srid=srid, public=public)
+        blob = path.read_bytes()
+    mimetypes = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
+                 "fgb": "application/octet-stream", "csv": "text/csv"}
+    return Response(blob, mimetype=mimetypes[fmt], headers={
+        "Content-Disposition": f'attachment; filename="naeringsarealer.{fmt}"'})
+
+
+@bp.post("/import")
+def import_file() -> tuple[Response, int]:
+    """Upload a file for a kommune: ``dry_run=true`` (default) reports per feature what would
+    happen; ``dry_run=false`` writes all of it or nothing (planners of that kommune only)."""
+    import tempfile
+    from pathlib import Path
+
+    from landreg.ingest.importer import apply_import, plan_import
+    from landreg.registry.codes import normalise_kommunenummer
+    from landreg.registry.fields import parse_bool
+
+    who = require_principal()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("Choose a file to import (field 'file').", field="file")
+    kommune = normalise_kommunenummer(request.form.get("kommune"))
+    who.require_edit(kommune)
+    mapping = {}
+    for item in request.form.getlist("map"):
+        field, sep, column = item.partition("=")
+        if not sep:
+            raise InvalidInput("map must look like field=column", field="map", value=item)
+        mapping[field.strip()] = column.strip()
+    dry_run = parse_bool("dry_run", request.form.get("dry_run", "true")) is not False
+    suffix = "".join(Path(upload.filename).suffixes[-2:]) or ".dat"
+    with tempfile.TemporaryDirectory(prefix="landreg-import-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        upload.save(path)
+        report = plan_import(session(), path, kommune=kommune, mapping=mapping,
+                             crs=request.form.get("crs") or None, user=who.username)
+        if not dry_run:
+            apply_import(session(), report, who.username)
+            session().commit()
+    body = report.to_dict(max_features=200)
+    body.update(source=upload.filename, dry_run=dry_run)
+    return jsonify(body), 200 if dry_run else 201

@@ -162,6 +162,20 @@ def history_page(plot_id: int) -> str | Response:
                            p=current["properties"], parts=components(m), **_page_context(lang))
 
 
+@bp.get("/import")
+def import_page() -> str | Response:
+    """Upload a file of plots: a dry run first, then import all of it or nothing."""
+    from landreg.web.auth import current_principal
+
+    who = current_principal()
+    if who is None:
+        return redirect(url_for("auth.login_form", next=request.path))
+    lang = pick_lang(request.args.get("lang"))
+    kommuner = [(f["id"], f["properties"]["name"]) for f in kommuner_collection()["features"]
+                if who.may_edit(f["id"])]
+    return render_template("import.html", kommuner=kommuner, **_page_context(lang))
+
+
 @bp.get("/vendor/<path:filename>")
 def vendor(filename: str) -> Response:
     """Leaflet and its plugins, installed from npm into webmap/node_modules by `make`."""
