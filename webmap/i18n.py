@@ -30,6 +30,8 @@ TEXT: dict[str, dict[str, str]] = {
         "draw": "Tegn ny tomt", "edit": "Rediger", "save": "Lagre", "cancel": "Avbryt",
         "history": "Historikk", "name": "Navn", "saved": "Lagret", "new_plot": "Ny tomt",
         "conflict": "Noen andre har lagret tomten før deg", "published": "Publisert",
+        "withdraw": "Trekk tilbake", "withdrawn": "Trukket tilbake", "restore": "gjenopprett",
+        "mine": "Din versjon", "saved_by": "Lagret av",
         "edit_hint": "Dra i hjørnene for å endre omrisset (fester seg til nabotomter).",
     },
     "en": {

@@ -73,14 +73,41 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
         "price_nok_m2"] == 300
 
-    # the history page shows both versions and the price change
+    # a colleague saves in between: our next save is refused and both versions are shown
+    page.wait_for_function("document.body.dataset.loading === 'false'")
+    page.evaluate("""(id) => window.landregMap.layer.getLayers()
+        .find(l => l.feature.id === id).openPopup()""", pid)
+    page.click(".leaflet-popup .edit-plot")  # the form holds version 2
+    token = page.get_attribute('meta[name="csrf-token"]', "content")
+    colleague = page.request.patch(f"{server}/api/plots/{pid}", headers={"X-CSRFToken": token},
+                                   data={"version": 2, "properties": {"price_nok_m2": 333}})
+    assert colleague.status == 200
+    page.fill("#e-price", "350")
+    page.click("#e-save")
+    page.wait_for_selector("table.conflict")
+    conflict = page.inner_text("table.conflict")
+    assert "350" in conflict and "333" in conflict
+    assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
+        "price_nok_m2"] == 333  # nothing overwritten
+    page.click("#e-cancel")
+
+    # the history page shows every version and the price changes
     page.goto(f"{server}/plots/{pid}/history")
     rows = page.locator("#versions tbody tr")
-    assert rows.count() == 2
-    assert "275" in rows.nth(0).inner_text() and "300" in rows.nth(0).inner_text()
+    assert rows.count() == 3
+    assert "333" in rows.nth(0).inner_text()
 
-    # restore version 1 as version 3
-    page.click("button.restore-version[data-version='1']")
-    page.wait_for_function("document.querySelectorAll('#versions tbody tr').length === 3")
+    # withdraw from the map; the plot leaves the public view, the history page restores it
+    page.goto(f"{server}/map")
+    page.wait_for_function("window.landregMap && document.body.dataset.loading === 'false'")
+    page.evaluate("""(id) => window.landregMap.layer.getLayers()
+        .find(l => l.feature.id === id).openPopup()""", pid)
+    page.click(".leaflet-popup .withdraw-plot")
+    page.wait_for_function("document.getElementById('edit-status').textContent"
+                           ".includes('Trukket tilbake')")
+    assert page.request.get(f"{server}/api/plots/{pid}").status == 404
+    page.goto(f"{server}/plots/{pid}/history")
+    page.click("button.restore-version[data-version='3']")
+    page.wait_for_function("document.querySelectorAll('#versions tbody tr').length === 5")
     assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
-        "price_nok_m2"] == 275
+        "availability"] == "ledig"

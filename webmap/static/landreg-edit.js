@@ -71,11 +71,60 @@
     var hist = document.createElement('a');
     hist.href = cfg.edit.history.replace(/0\/history$/, e.layer.feature.id + '/history');
     hist.textContent = T.history;
+    var withdraw = document.createElement('button');
+    withdraw.type = 'button';
+    withdraw.textContent = T.withdraw;
+    withdraw.className = 'withdraw-plot';
+    withdraw.addEventListener('click', function () {
+      map.closePopup();
+      var id = e.layer.feature.id;
+      fetch(cfg.edit.update.replace(/0$/, id) + '/withdraw', {
+        method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrf},
+        body: JSON.stringify({version: p.version})
+      }).then(function (res) {
+        return res.json().then(function (body) { return {status: res.status, data: body}; });
+      }).then(function (r) {
+        if (r.status >= 400) { say(r.data.description); return; }
+        say(T.withdrawn + ': ' + p.name + ' — ');
+        var link = document.createElement('a');
+        link.href = hist.href;
+        link.textContent = T.history + ' / ' + T.restore;
+        status.appendChild(link);
+        lm.reload();
+      });
+    });
     div.appendChild(edit);
+    div.appendChild(document.createTextNode(' '));
+    div.appendChild(withdraw);
     div.appendChild(document.createTextNode(' '));
     div.appendChild(hist);
     content.appendChild(div);
   });
+
+  // Someone saved first: show their version next to ours, field by field; nothing is lost.
+  function showConflict(id, mine, error) {
+    say(T.conflict + ' (' + error.description + ')');
+    fetch(cfg.edit.history.replace(/0\/history$/, id + '/history').replace('/plots/', '/api/plots/'))
+      .then(function (res) { return res.json(); })
+      .then(function (h) {
+        var theirs = h.versions[h.versions.length - 1];
+        var table = document.createElement('table');
+        table.className = 'facts conflict';
+        var head = table.insertRow();
+        ['', T.mine, T.saved_by + ' ' + theirs.changed_by + ' (v' + theirs.version + ')']
+          .forEach(function (t) { var th = document.createElement('th'); th.textContent = t;
+                                  head.appendChild(th); });
+        Object.keys(mine).forEach(function (k) {
+          var row = table.insertRow();
+          [k, mine[k], theirs.attributes[k]].forEach(function (v) {
+            row.insertCell().textContent = v === null || v === undefined ? '–' : String(v);
+          });
+          if (String(mine[k]) !== String(theirs.attributes[k])) { row.className = 'differ'; }
+        });
+        status.appendChild(table);
+        editing.version = theirs.version;  // the next save is based on what is stored now
+      });
+  }
 
   document.getElementById('e-cancel').addEventListener('click', closeForm);
   form.addEventListener('submit', function (event) {
@@ -101,7 +150,7 @@
       return res.json().then(function (data) { return {status: res.status, data: data}; });
     }).then(function (r) {
       if (r.status === 409) {
-        say(T.conflict + ' (' + r.data.description + ')');
+        showConflict(editing.id, props, r.data);
         return;
       }
       if (r.status >= 400) { say(r.data.description); return; }
