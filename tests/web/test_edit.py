@@ -211,3 +211,28 @@ def test_restore_an_earlier_version_as_a_new_one(app, accounts):
     assert [v["version"] for v in versions] == [1, 2, 3]  # nothing rewritten
     assert c.post(f"/api/plots/{pid}/versions/9/restore", json={"version": 3},
                   headers=h).status_code == 404
+
+
+def test_expired_session_and_oversized_upload(settings, accounts):
+    import time
+    from datetime import timedelta
+
+    from landreg.web import create_app
+
+    short = create_app({"TESTING": True, "PERMANENT_SESSION_LIFETIME": timedelta(seconds=1)},
+                       settings=settings)
+    c = short.test_client()
+    login(c, accounts["kv"])
+    assert c.get("/api/me").get_json()["role"] == "planner"
+    time.sleep(2.1)
+    assert c.get("/api/me").get_json()["role"] == "public"  # the signed cookie has expired
+    token = _csrf(c)
+    assert c.post("/api/plots", json=feature("3401", dx=2400),
+                  headers={"X-CSRFToken": token}).status_code == 401
+
+    small = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 2048}, settings=settings)
+    res = small.test_client().post(
+        "/api/import", headers={"Authorization": f"Bearer {accounts['token']}"},
+        data={"kommune": "3401", "file": (__import__("io").BytesIO(b"x" * 10_000), "a.geojson")})
+    assert res.status_code == 413
+    assert "larger than the limit" in res.get_json()["description"]
