@@ -205,6 +205,9 @@ def main() -> None:
     print(f"{'  extrapolated to all plots (not measured)':<48}{n:>9,}"
           f"{t_alt / len(sample) * n:>10.0f}{len(sample) / t_alt:>10,.0f}")
     print(f"\nbulk is {(n / t_bulk) / (len(sample) / t_alt):.0f}× the one-by-one path")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} at the end (other processes "
+          "share the CPUs with PostgreSQL: figures drop under load)")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -76,7 +77,7 @@ ACTIONS = ("create", "update", "unchanged", "rejected")
 #: Largest vertex displacement (metres, EPSG:25833) that still counts as the same geometry.
 GEOMETRY_TOLERANCE_M = 0.05
 #: Rows written per COPY + INSERT/UPDATE round (and per progress step).
-CHUNK = 20_000
+CHUNK = 10_000
 #: Fields an import can set: the editable ones, and ``landreg_id`` to match our own exports.
 IMPORT_FIELDS: tuple[str, ...] = (*EDITABLE_FIELDS, "landreg_id")
 #: Column names recognised for each field besides its own name. Compared without case, accents
@@ -686,12 +687,16 @@ def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray) -> pd.DataFram
         cur.execute(f"ANALYZE {_STAGE_GEOM}")
         # Municipalities on the outside: each one's prepared geometry is reused for all the
         # plots it holds; ST_Intersection is only computed for plots that cross its border.
+        # JIT compilation would cost more than it saves here (and is switched back after).
+        jit = cur.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+        previous = jit.fetchone()[0]
         cur.execute(f"""
             SELECT s.ord, m.kommunenummer,
                    CASE WHEN ST_Covers(m.geom, s.geom) THEN ST_Area(s.geom)
                         ELSE ST_Area(ST_Intersection(m.geom, s.geom)) END
             FROM municipality m JOIN {_STAGE_GEOM} s ON ST_Intersects(m.geom, s.geom)""")
         rows = cur.fetchall()
+        cur.execute("SELECT set_config('jit', %s, true)", (previous,))
         cur.execute(f"DROP TABLE {_STAGE_GEOM}")
     return pd.DataFrame(rows, columns=["ord", "k", "a"]).astype({"ord": "int64", "a": "float64"})
 
@@ -916,24 +921,13 @@ def apply_import(
         creates["id"] = session.execute(
             text("SELECT nextval(pg_get_serial_sequence('plot', 'id')) "
                  "FROM generate_series(1, :n)"), {"n": len(creates)}).scalars().all()
+    chunks = [(kind, part.iloc[start:start + CHUNK])
+              for part, kind in ((creates, "create"), (updates, "update"))
+              for start in range(0, len(part), CHUNK)]
     try:
-        with session.begin_nested():
-            dbapi = session.connection().connection.driver_connection
-            with dbapi.cursor() as cur:
-                _create_stage(cur)
-                done = 0
-                for part, kind in ((creates, "create"), (updates, "update")):
-                    for start in range(0, len(part), CHUNK):
-                        chunk = part.iloc[start:start + CHUNK]
-                        _copy_rows(cur, chunk)
-                        if kind == "create":
-                            _insert(cur, user)
-                        else:
-                            _update(cur, user, report._fields, len(chunk))
-                        cur.execute(f"TRUNCATE {_STAGE_ROWS}")
-                        done += len(chunk)
-                        notify("write", done, total)
-                cur.execute(f"DROP TABLE {_STAGE_ROWS}")
+        with session.begin_nested():  # all or nothing, even inside the caller's transaction
+            _write(session, chunks, user, report._fields,
+                   lambda done: notify("write", done, total))
     except (IntegrityError, psycopg.errors.UniqueViolation):
         raise ImportConflict(
             "The register changed while the import was planned (a plot with the same "
@@ -943,6 +937,36 @@ def apply_import(
         report._table.loc[creates["ord"].to_numpy(), "plot_id"] = creates["id"].to_numpy()
     report.applied = True
     return report
+
+
+def _write(session: Session, chunks: list[tuple[str, pd.DataFrame]], user: str,
+           fields: tuple[str, ...], notify: Callable[[int], None]) -> None:
+    """COPY each chunk into the staging table, then INSERT … SELECT or UPDATE … FROM it.
+
+    A worker thread encodes the next chunks while PostgreSQL works on the current one.
+    """
+    dbapi = session.connection().connection.driver_connection
+    with ThreadPoolExecutor(max_workers=1) as pool, dbapi.cursor() as cur:
+        encoded = [pool.submit(_encode, chunk) for _, chunk in chunks]
+        try:
+            _create_stage(cur)
+            done = 0
+            for (kind, chunk), payload in zip(chunks, encoded, strict=True):
+                columns, data = payload.result()
+                with cur.copy(f"COPY {_STAGE_ROWS} ({', '.join(columns)}) "
+                              "FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(data)
+                if kind == "create":
+                    _insert(cur, user)
+                else:
+                    _update(cur, user, fields, len(chunk))
+                cur.execute(f"TRUNCATE {_STAGE_ROWS}")
+                done += len(chunk)
+                notify(done)
+            cur.execute(f"DROP TABLE {_STAGE_ROWS}")
+        finally:
+            for future in encoded:
+                future.cancel()
 
 
 def _stage_columns() -> list[tuple[str, str]]:
@@ -962,20 +986,21 @@ def _create_stage(cur: Any) -> None:
     cur.execute(f"CREATE TEMP TABLE {_STAGE_ROWS} ({cols}) ON COMMIT DROP")
 
 
-def _copy_rows(cur: Any, chunk: pd.DataFrame) -> None:
+def _encode(chunk: pd.DataFrame) -> tuple[list[str], str]:
+    """A chunk as CSV for COPY, with only the columns that hold a value (the rest stay NULL)."""
     names = [n for n, _ in _stage_columns()]
     out = chunk.reindex(columns=names).copy()
     geom = out["geom"].to_numpy(dtype=object)
-    has = np.array([g is not None for g in geom], dtype=bool)
+    has = ~shapely.is_missing(geom)
     hexes = np.full(len(geom), None, dtype=object)
     if has.any():
         hexes[has] = shapely.to_wkb(shapely.set_srid(geom[has], STORE_EPSG), hex=True,
                                     include_srid=True)
     out["geom"] = hexes
+    out = out[[n for n in names if out[n].notna().any()]]
     buf = io.StringIO()
     out.to_csv(buf, header=False, index=False, na_rep="")
-    with cur.copy(f"COPY {_STAGE_ROWS} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy:
-        copy.write(buf.getvalue())
+    return list(out.columns), buf.getvalue()
 
 
 def _insert(cur: Any, user: str) -> None:
