@@ -104,9 +104,17 @@ class AccountLocked(AuthenticationFailed):
 
 
 class TooManyRequests(LandregError):
-    """Raised when a sender has made too many requests of one kind in a short time."""
+    """Raised when a sender has made too many requests of one kind in a short time.
+
+    ``retry_after`` (seconds) becomes the response's ``Retry-After`` header."""
 
     code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        if retry_after is not None:
+            self.details.setdefault("retry_after_seconds", retry_after)
 
 
 class ConfigurationError(LandregError):

@@ -295,3 +295,16 @@ class Comparison(Base):
     __table_args__ = (
         CheckConstraint("cardinality(plot_ids) BETWEEN 2 AND 6", name="two_to_six"),
     )
+
+
+class RateLimit(Base):
+    """A fixed-window hit counter shared by all workers (see ``landreg/ratelimit.py``)."""
+
+    __tablename__ = "rate_limit"
+    __table_args__ = (Index("ix_rate_limit_expires_at", "expires_at"),
+                      {"prefixes": ["UNLOGGED"]})
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -33,6 +33,9 @@ class Settings:
         Where built rasters go (``LANDREG_CACHE_DIR``, default ``layers/cache``, git-ignored).
     scoring_res:
         Cell size in metres of the suitability grid (``LANDREG_SCORING_RES``, default 25).
+    trusted_proxies:
+        How many reverse proxies stand in front of the app (``LANDREG_TRUSTED_PROXIES``,
+        default 0): client addresses are taken from ``X-Forwarded-For`` only that deep.
     """
 
     database_url: str = field(default_factory=_default_database_url)
@@ -41,6 +44,7 @@ class Settings:
     secret_key: str | None = None
     max_upload_mb: int = 50
     scoring_res: float = 25.0
+    trusted_proxies: int = 0
 
     @property
     def demo_gpkg(self) -> Path:
@@ -70,6 +74,14 @@ class Settings:
                     field="LANDREG_MAX_UPLOAD_MB",
                     value=env["LANDREG_MAX_UPLOAD_MB"],
                 ) from exc
+        if env.get("LANDREG_TRUSTED_PROXIES"):
+            value = env["LANDREG_TRUSTED_PROXIES"]
+            if not value.isdigit() or int(value) > 10:
+                raise ConfigurationError(
+                    "LANDREG_TRUSTED_PROXIES is the number of reverse proxies in front of the "
+                    "app (0 when none), a whole number from 0 to 10",
+                    field="LANDREG_TRUSTED_PROXIES", value=value)
+            kwargs["trusted_proxies"] = int(value)
         if env.get("LANDREG_SCORING_RES"):
             try:
                 kwargs["scoring_res"] = float(env["LANDREG_SCORING_RES"])

@@ -37,6 +37,10 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
+    from landreg.web.client import install_proxy_fix
+
+    install_proxy_fix(app, settings.trusted_proxies)
+
     from landreg.web import api, auth, edit, errors, forum, health, ogc, pages, suitability
 
     errors.register(app)

@@ -44,7 +44,11 @@ def register(app: Flask) -> None:
         status = status_of(exc)
         if status >= 500:
             log.error("%s on %s: %s %s", type(exc).__name__, request.path, exc, exc.details)
-        return jsonify(exc.to_dict()), status
+        response = jsonify(exc.to_dict())
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            response.headers["Retry-After"] = str(int(retry_after))
+        return response, status
 
     from flask_wtf.csrf import CSRFError
 
