@@ -65,9 +65,18 @@ def number(args: Mapping[str, str], name: str) -> float | None:
     return out
 
 
+#: The largest whole number a query parameter may carry unless a smaller bound is given.
+SQL_INT_MAX = 2**31 - 1
+
+
 def integer(args: Mapping[str, str], name: str, default: int, *, minimum: int = 0,
             maximum: int | None = None) -> int:
-    """A whole number in a range (default when absent)."""
+    """A whole number in a range (default when absent).
+
+    Without ``maximum`` the bound is PostgreSQL's ``integer`` (2³¹−1): a query-string number
+    must never reach SQL as one the database cannot hold (that was a 500, not a 400).
+    """
+    maximum = SQL_INT_MAX if maximum is None else maximum
     value = _one(args, name)
     if value is None:
         return default
@@ -77,7 +86,7 @@ def integer(args: Mapping[str, str], name: str, default: int, *, minimum: int = 
         raise InvalidInput(f"{name} must be a whole number; got {value!r}", field=name,
                            value=value) from None
     if out < minimum or (maximum is not None and out > maximum):
-        top = f"–{maximum}" if maximum is not None else " or more"
+        top = f"–{maximum}"
         raise InvalidInput(f"{name} must be {minimum}{top}; got {out}", field=name, value=out)
     return out
 
