@@ -89,7 +89,9 @@ def _page_context(lang: str) -> dict[str, Any]:
 @bp.get("/")
 def index() -> Response:
     """The map is the front page."""
-    return redirect(url_for("pages.map_page", **request.args))
+    from landreg.web.params import url_with_query
+
+    return redirect(url_with_query("pages.map_page", request.args))
 
 
 @bp.get("/map")

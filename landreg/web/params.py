@@ -243,3 +243,21 @@ def datetime_interval(value: str | None) -> tuple[datetime | None, datetime | No
     if instant is None:
         raise InvalidInput("datetime '..' alone is not an instant", field="datetime", value=value)
     return instant, instant
+
+
+def url_with_query(endpoint: str, query: Mapping[str, str] | Iterable[tuple[str, str]],
+                   **view_args: object) -> str:
+    """``url_for(endpoint, **view_args)`` plus ``query`` as the query string.
+
+    Never pass a request's parameters to ``url_for`` as keywords: names such as ``_method``,
+    ``_external`` or ``_anchor`` are instructions to ``url_for`` itself (``/?_method=POST``
+    asked it to build a POST URL and failed with a 500). Here they are only text.
+    """
+    from urllib.parse import urlencode
+
+    from flask import url_for
+
+    items = list(query.items(multi=True) if hasattr(query, "getlist")  # type: ignore[union-attr]
+                 else query.items() if isinstance(query, Mapping) else query)
+    base = url_for(endpoint, **view_args)  # type: ignore[arg-type]
+    return base + ("?" + urlencode(items) if items else "")
