@@ -103,11 +103,13 @@ def check_allowed(shares_m2: dict[str, float], allowed: Collection[str]) -> None
     inside = sum(shares_m2.values())
     foreign = {k: a for k, a in shares_m2.items() if k not in set(allowed)}
     if inside > 0 and sum(foreign.values()) > FOREIGN_TOLERANCE * inside:
-        where = ", ".join(f"{k}: {a / 1000:.1f} daa" for k, a in sorted(foreign.items()))
+        where = ", ".join(sorted(foreign))
+        share = ", ".join(f"{k}: {a / 1000:.1f} daa" for k, a in sorted(foreign.items()))
         raise PermissionDenied(
-            f"{sum(foreign.values()) / inside:.0%} of the plot lies in kommuner you do not "
-            f"keep ({where}); your kommuner: {', '.join(sorted(allowed)) or 'none'}. Every part "
-            f"of a plot must lie in your kommuner (up to {FOREIGN_TOLERANCE:.0%} across a "
-            "border is allowed for the generalised borders).",
+            f"You may not edit plots in kommune {where}: {sum(foreign.values()) / inside:.0%} "
+            f"of the plot lies there ({share}); your kommuner: "
+            f"{', '.join(sorted(allowed)) or 'none'}. Every part of a plot must lie in your "
+            f"kommuner (up to {FOREIGN_TOLERANCE:.0%} across a border is allowed for the "
+            "generalised borders).",
             field="geometry", details={"foreign_daa": {k: round(a / 1000, 3)
                                                        for k, a in foreign.items()}})
