@@ -53,6 +53,13 @@ class Principal:
         """True when this user may change plots of ``kommunenummer``."""
         return self.is_admin or kommunenummer in self.kommuner
 
+    @property
+    def editable_kommuner(self) -> tuple[str, ...] | None:
+        """Where this user may put plots: their kommuner, or None (anywhere) for an admin.
+        Pass it as ``allowed`` to the registry's create/update so every part of an outline
+        is checked, not only the kommune holding the larger part."""
+        return None if self.is_admin else self.kommuner
+
     def require_edit(self, kommunenummer: str) -> None:
         """Raise :class:`PermissionDenied` unless :meth:`may_edit`."""
         if not self.may_edit(kommunenummer):

@@ -39,7 +39,8 @@ def score(ctx: click.Context, pid: str | None, weights: str | None, force: bool,
             "recomputed " + ", ".join(f"{k} ({n} plots)" for k, n in done.items()))
         if not pid:
             return
-        ranking = s.ranking(session, pid, parse_weights(weights) if weights else None)
+        ranking = s.ranking(session, pid, parse_weights(weights) if weights else None,
+                            public=False)  # the operator's internal view: every plot
         shifts = s.sensitivity(session, pid) if sensitivity else {}
         names = dict(session.execute(select(Plot.id, Plot.name)).all())
     click.echo(f"{'rank':>4}  {'score':>6}  {'plot':>5}  name")
@@ -55,7 +56,7 @@ def score(ctx: click.Context, pid: str | None, weights: str | None, force: bool,
 
 @click.command("candidates")
 @click.option("-p", "--profile", "pid", required=True)
-@click.option("--threshold", type=click.FloatRange(0, 100), default=90.0, show_default=True)
+@click.option("--threshold", type=click.FloatRange(50, 100), default=90.0, show_default=True)
 @click.option("--weights", help="Own weights, e.g. slope:30,dist_rail:70.")
 @click.option("--format", "fmt", type=click.Choice(["table", "geojson"]), default="table")
 @click.option("--res", type=float, default=25.0, show_default=True)
@@ -67,7 +68,8 @@ def candidates(ctx: click.Context, pid: str, threshold: float, weights: str | No
 
     s = _suitability(ctx, res)
     with session_scope(get_engine(settings_of(ctx).database_url)) as session:
-        frame = s.candidates(session, pid, threshold, parse_weights(weights) if weights else None)
+        frame = s.candidates(session, pid, threshold, parse_weights(weights) if weights else None,
+                             public=False)
     if fmt == "geojson":
         click.echo(json.dumps(json.loads(frame.to_crs(4326).to_json()), ensure_ascii=False))
         return

@@ -40,6 +40,7 @@ def compare(session: Session, suitability: Suitability, profile_id: str, plot_id
     """The comparison table.
 
     Returns ``{"profile", "plots": [facts + score + rank + excluded + reasons],
+    "ranked_among": "published" (the public) | "all" (planners: internal ranks),
     "criteria": [{criterion, unit, values: [{raw, normalised, contribution}], best}],
     "distances": [{criterion, unit, values: [m], best}], "facts": [{field, values, differ}]}``;
     ``best`` is the index of the best plot on that row (None on a tie), ``differ`` says
@@ -50,7 +51,9 @@ def compare(session: Session, suitability: Suitability, profile_id: str, plot_id
                            field="plots")
     profile = suitability.profile(profile_id, weights)
     features = [fetch_one(session, pid, public=public) for pid in plot_ids]
-    ranking = {i["plot_id"]: i for i in suitability.ranking(session, profile_id, weights)}
+    # the public see ranks among published plots; planners the internal ranking (labelled)
+    ranking = {i["plot_id"]: i for i in suitability.ranking(session, profile_id, weights,
+                                                             public=public)}
     rows = session.execute(select(Plot.id, func.ST_AsBinary(Plot.geom))
                            .where(Plot.id.in_(plot_ids))).all()
     frame = gpd.GeoDataFrame({"id": [r[0] for r in rows]},
@@ -85,6 +88,7 @@ def compare(session: Session, suitability: Suitability, profile_id: str, plot_id
               "differ": len({str(p[k]) for p in plots}) > 1} for k in FACTS if k != "name"]
     return {"profile": profile.id, "profile_name_nb": profile.name_nb,
             "profile_name_en": profile.name_en, "weights": profile.weights, "plots": plots,
+            "ranked_among": "published" if public else "all",
             "criteria": criteria, "distances": distances, "facts": facts}
 
 

@@ -71,7 +71,7 @@ from landreg.registry.fields import (
     clean_attributes,
     parse_number,
 )
-from landreg.registry.placement import OUTSIDE_TOLERANCE
+from landreg.registry.placement import FOREIGN_TOLERANCE, OUTSIDE_TOLERANCE
 
 ACTIONS = ("create", "update", "unchanged", "rejected")
 #: Largest vertex displacement (metres, EPSG:25833) that still counts as the same geometry.
@@ -646,13 +646,25 @@ def _place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune
             "seven Glåmdalen kommuner. A plot must lie inside the region."))
     placed = idx[~out_of_region]
     best[placed] = top_k[~out_of_region]
+    in_kommune = np.zeros(len(idx))
+    if kommune is not None:  # every part must lie in it, not only the larger part
+        mine = shares[shares["k"] == kommune]
+        np.add.at(in_kommune, pos[mine["ord"]].to_numpy(), mine["a"].to_numpy())
+    foreign = inside - in_kommune
     for i in placed.tolist():
         k = best[i]
+        p = pos[i]
         if kommune is not None and k != kommune:
             reasons[i].append(Reason(
                 "outside_kommune", "geometry",
                 f"The plot lies in {k} {REGION_KOMMUNER[k]}, not in {kommune} "
                 f"{REGION_KOMMUNER[kommune]}, which this import is for."))
+        elif kommune is not None and foreign[p] > FOREIGN_TOLERANCE * inside[p]:
+            reasons[i].append(Reason(
+                "outside_kommune", "geometry",
+                f"{foreign[p] / 1000:.1f} of the plot's {inside[p] / 1000:.1f} daa lie outside "
+                f"{kommune} {REGION_KOMMUNER[kommune]}, which this import is for (at most "
+                f"{FOREIGN_TOLERANCE:.0%} may cross its border)."))
         elif given is not None and given[i] is not None and given[i] != k:
             reasons[i].append(Reason(
                 "invalid_input", "kommunenummer",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from geoalchemy2.shape import from_shape
@@ -9,7 +10,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from landreg.errors import InvalidInput, OutsideRegion
+from landreg.errors import InvalidInput, OutsideRegion, PermissionDenied
 from landreg.ingest.crs import STORE_EPSG
 from landreg.models import Municipality
 
@@ -17,6 +18,11 @@ from landreg.models import Municipality
 #: plot is refused. N1000 borders are drawn for 1:1,000,000; real plot edges along the border
 #: can cross them by a few metres.
 OUTSIDE_TOLERANCE = 0.01
+
+#: Share of a plot's area inside the region that may fall in kommuner its editor does not keep
+#: (1 %, the same allowance for the generalised N1000 borders). Beyond it the save is refused:
+#: the larger part deciding the kommune must not let a planner place land in a neighbour's.
+FOREIGN_TOLERANCE = 0.01
 
 
 @dataclass
@@ -35,12 +41,17 @@ class Placement:
         return len([v for v in self.shares_daa.values() if v > 0.0005]) > 1
 
 
-def place(session: Session, geom: BaseGeometry, given: str | None = None) -> Placement:
+def place(session: Session, geom: BaseGeometry, given: str | None = None, *,
+          allowed: Collection[str] | None = None) -> Placement:
     """Derive the kommune of ``geom`` (EPSG:25833) and check it against ``given``.
 
     The kommune holding the larger part wins; a plot crossing a border is accepted and the split
     is reported in ``warnings``. A plot with more than 1 % of its area outside the seven kommuner
     is refused, as is a ``given`` kommunenummer that disagrees with the geometry.
+
+    ``allowed`` (the kommuner of the editing planner; None for an admin or the system) refuses
+    with :class:`PermissionDenied` a plot with more than ``FOREIGN_TOLERANCE`` of its in-region
+    area — any part of a MultiPolygon counts — in other kommuner.
     """
     g = from_shape(geom, srid=STORE_EPSG)
     area = func.ST_Area(func.ST_Intersection(Municipality.geom, g))
@@ -59,6 +70,8 @@ def place(session: Session, geom: BaseGeometry, given: str | None = None) -> Pla
             field="geometry",
             details={"outside_daa": round(outside / 1000, 3), "area_daa": round(total / 1000, 3)},
         )
+    if allowed is not None:
+        check_allowed({r.kommunenummer: r.a for r in rows}, allowed)
     best = rows[0]
     placement = Placement(
         kommunenummer=best.kommunenummer,
@@ -82,3 +95,21 @@ def place(session: Session, geom: BaseGeometry, given: str | None = None) -> Pla
             details={"shares_daa": placement.shares_daa},
         )
     return placement
+
+
+def check_allowed(shares_m2: dict[str, float], allowed: Collection[str]) -> None:
+    """Refuse (:class:`PermissionDenied`) when more than ``FOREIGN_TOLERANCE`` of the area in
+    ``shares_m2`` (m² per kommunenummer) lies in kommuner not in ``allowed``."""
+    inside = sum(shares_m2.values())
+    foreign = {k: a for k, a in shares_m2.items() if k not in set(allowed)}
+    if inside > 0 and sum(foreign.values()) > FOREIGN_TOLERANCE * inside:
+        where = ", ".join(sorted(foreign))
+        share = ", ".join(f"{k}: {a / 1000:.1f} daa" for k, a in sorted(foreign.items()))
+        raise PermissionDenied(
+            f"You may not edit plots in kommune {where}: {sum(foreign.values()) / inside:.0%} "
+            f"of the plot lies there ({share}); your kommuner: "
+            f"{', '.join(sorted(allowed)) or 'none'}. Every part of a plot must lie in your "
+            f"kommuner (up to {FOREIGN_TOLERANCE:.0%} across a border is allowed for the "
+            "generalised borders).",
+            field="geometry", details={"foreign_daa": {k: round(a / 1000, 3)
+                                                       for k, a in foreign.items()}})

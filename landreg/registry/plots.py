@@ -8,6 +8,7 @@ Nothing here imports Flask.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ def create_plot(
     *,
     user: str,
     repair: bool = False,
+    allowed: Collection[str] | None = None,
 ) -> SaveResult:
     """Add a plot to the register.
 
@@ -55,11 +57,14 @@ def create_plot(
         Who makes the change (kept in the history).
     repair:
         Repair an invalid polygon (``make_valid``) instead of refusing it.
+    allowed:
+        The kommuner the editor keeps (None: any): every part of the plot must lie in them
+        (see ``registry.placement.place``); checked before anything is written.
     """
     user = _user(user)
     values = clean_attributes(attributes, creating=True)
     geom = normalise_geometry(geometry, crs, repair=repair)
-    placement = place(session, geom, values.get("kommunenummer"))
+    placement = place(session, geom, values.get("kommunenummer"), allowed=allowed)
     values["kommunenummer"] = placement.kommunenummer
     stmt = insert(Plot).values(
         **values, geom=from_shape(geom, srid=STORE_EPSG), created_by=user, updated_by=user
@@ -78,8 +83,11 @@ def update_plot(
     geometry: Any = None,
     crs: object = None,
     repair: bool = False,
+    allowed: Collection[str] | None = None,
 ) -> SaveResult:
     """Change a plot's attributes and/or geometry, if nobody else changed it first.
+
+    ``allowed`` (the editor's kommuner; None: any) must hold every part of a new geometry.
 
     Raises
     ------
@@ -95,7 +103,7 @@ def update_plot(
     warnings: list[str] = []
     if geometry is not None:
         geom = normalise_geometry(geometry, crs, repair=repair)
-        placement = place(session, geom, values.get("kommunenummer"))
+        placement = place(session, geom, values.get("kommunenummer"), allowed=allowed)
         values["kommunenummer"] = placement.kommunenummer
         values["geom"] = from_shape(geom, srid=STORE_EPSG)
         warnings = placement.warnings
@@ -154,7 +162,7 @@ def restore_plot(session: Session, plot_id: int, *, expected_version: int, user:
 
 
 def restore_version(session: Session, plot_id: int, version: int, *, expected_version: int,
-                    user: str) -> SaveResult:
+                    user: str, allowed: Collection[str] | None = None) -> SaveResult:
     """Make an earlier version current again, as a new version (history is never rewritten).
 
     The earlier version's editable fields and outline come back; the kommune is derived from
@@ -170,7 +178,7 @@ def restore_version(session: Session, plot_id: int, version: int, *, expected_ve
     old = versions[version]
     attrs = {k: old["attributes"].get(k) for k in EDITABLE_FIELDS if k != "kommunenummer"}
     return update_plot(session, plot_id, attrs, expected_version=expected_version, user=user,
-                       geometry=old["geometry"], crs=STORE_EPSG)
+                       geometry=old["geometry"], crs=STORE_EPSG, allowed=allowed)
 
 
 def get_plot(session: Session, plot_id: int, *, public: bool = True, srid: int = 4326) -> dict:

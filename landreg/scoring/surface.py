@@ -75,9 +75,11 @@ def suitability_surface(profile: Profile, catalogue: Catalogue, layer_paths: dic
 
 
 def candidate_areas(surface: np.ndarray, grid: Grid, profile: Profile, threshold: float,
-                    plots: gpd.GeoDataFrame, kommuner: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+                    plots: gpd.GeoDataFrame, kommuner: gpd.GeoDataFrame,
+                    max_features: int | None = None) -> gpd.GeoDataFrame:
     """Connected land scoring ≥ ``threshold``, outside existing plots, ≥ the profile's minimum
-    area: "the best-suited land regardless of borders", zoned or not.
+    area: "the best-suited land regardless of borders", zoned or not. With ``max_features``
+    only that many areas (the best-scoring) are turned into polygons and returned.
 
     Returns polygons (EPSG:25833) with ``score`` (mean), ``area_daa``, ``kommunenummer`` (the
     kommune holding the larger part) and ``kommuner`` (every kommune it touches).
@@ -99,6 +101,9 @@ def candidate_areas(surface: np.ndarray, grid: Grid, profile: Profile, threshold
     ok = (counts * cell_daa >= max(min_daa, cell_daa)) & (counts * cell_daa <= max_daa)
     ok[0] = False
     keep_ids = np.flatnonzero(ok)
+    if max_features is not None and keep_ids.size > max_features:
+        mean = sums[keep_ids] / counts[keep_ids]
+        keep_ids = np.sort(keep_ids[np.argsort(-mean, kind="stable")[:max_features]])
     if keep_ids.size == 0:
         return _empty()
     kept = np.where(np.isin(labels, keep_ids), labels, 0).astype(np.int32)

@@ -1,8 +1,9 @@
 """Planners change the register: create, edit, withdraw, restore, and read history.
 
 A planner may change plots of their own kommuner only (both where the plot is and, when its
-geometry moves, where it goes); a regional admin may change all. Every save needs the version
-the editor started from: a stale one is refused (409) with both versions in the answer.
+geometry moves, where it goes — every part of the outline, not only the larger part, checked
+by the registry inside the transaction); a regional admin may change all. Every save needs the
+version the editor started from: a stale one is refused (409) with both versions in the answer.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def create() -> tuple[Response, int]:
     if body.get("geometry") is None:
         raise InvalidInput("geometry is required", field="geometry")
     result = create_plot(session(), props, body["geometry"], body.get("crs", 4326),
-                         user=who.username, repair=bool(body.get("repair")))
+                         user=who.username, repair=bool(body.get("repair")),
+                         allowed=who.editable_kommuner)
     who.require_edit(result.plot["properties"]["kommunenummer"])  # rolled back if refused
     return _answer(result, 201)
 
@@ -89,7 +91,7 @@ def edit(plot_id: int) -> tuple[Response, int]:
     result = update_plot(session(), plot_id, _props(body),
                          expected_version=_version(body), user=who.username,
                          geometry=body.get("geometry"), crs=body.get("crs", 4326),
-                         repair=bool(body.get("repair")))
+                         repair=bool(body.get("repair")), allowed=who.editable_kommuner)
     who.require_edit(result.plot["properties"]["kommunenummer"])
     return _answer(result)
 
@@ -121,7 +123,7 @@ def restore_old_version(plot_id: int, version: int) -> tuple[Response, int]:
     body = _body()
     who.require_edit(fetch_one(session(), plot_id, public=False)["properties"]["kommunenummer"])
     result = restore_version(session(), plot_id, version, expected_version=_version(body),
-                             user=who.username)
+                             user=who.username, allowed=who.editable_kommuner)
     who.require_edit(result.plot["properties"]["kommunenummer"])
     return _answer(result)
 

@@ -48,8 +48,13 @@ def save_comparison() -> tuple[Response, int]:
 
     who = require_principal()
     body = request.get_json(silent=True) or {}
-    ids = parse_ids(",".join(str(i) for i in body.get("plots", [])))
-    weights = body.get("weights") or None
+    plots = body.get("plots", [])
+    if not isinstance(plots, list):
+        from landreg.errors import InvalidInput
+
+        raise InvalidInput("plots must be a list of plot ids, e.g. [3, 17, 42]", field="plots")
+    ids = parse_ids(",".join(str(i) for i in plots))
+    weights = _saved_weights(body.get("weights"))
     compare(session(), suitability(), body.get("profile") or "", ids, weights,
             public=False)  # the same checks as showing it
     saved = Comparison(name=parse_text("name", body.get("name"), max_length=200,
@@ -64,14 +69,47 @@ def save_comparison() -> tuple[Response, int]:
                     "url": url_for("forum.saved_comparison", comparison_id=saved.id)}), 201
 
 
+def _saved_weights(value: object) -> dict[str, float] | None:
+    """Weights to save, read with the same parser as the ``weights`` query parameter (a
+    ``"slope:30,dist_rail:70"`` text, or an object of the same pairs), so a saved comparison
+    always reopens."""
+    from landreg.errors import InvalidInput
+
+    if value in (None, "", {}):
+        return None
+    if isinstance(value, dict):
+        if not all(isinstance(v, int | float) and not isinstance(v, bool)
+                   for v in value.values()):
+            raise InvalidInput("weights must be numbers, e.g. {\"slope\": 30, "
+                               "\"dist_rail\": 70}", field="weights", value=str(value)[:200])
+        value = ",".join(f"{k}:{v}" for k, v in value.items())
+    if not isinstance(value, str):
+        raise InvalidInput("weights must look like slope:30,dist_rail:70", field="weights",
+                           value=str(value)[:200])
+    return parse_weights(value) or None
+
+
+def _weights_text(weights: object) -> str | None:
+    """Stored weights as the query parameter; anything malformed is passed on as text so that
+    reopening gives the parser's 400 with its message, never a 500."""
+    if not weights:
+        return None
+    if isinstance(weights, dict):
+        return ",".join(f"{k}:{v:g}" if isinstance(v, int | float) else f"{k}:{v}"
+                        for k, v in weights.items())
+    return str(weights)
+
+
 @bp.get("/api/comparisons")
 def list_comparisons() -> Response:
-    """Saved comparisons, newest first."""
+    """Saved comparisons, newest first (planners only: names, authors and unpublished plots
+    are internal)."""
     from flask import url_for
     from sqlalchemy import select
 
     from landreg.models import Comparison
 
+    require_principal()
     rows = session().execute(select(Comparison).order_by(Comparison.id.desc())).scalars()
     return jsonify({"comparisons": [
         {"id": c.id, "name": c.name, "profile": c.profile, "plots": c.plot_ids,
@@ -81,20 +119,23 @@ def list_comparisons() -> Response:
 
 @bp.get("/compare/saved/<int:comparison_id>")
 def saved_comparison(comparison_id: int) -> Response:
-    """Reopen a saved comparison."""
-    from flask import redirect, url_for
+    """Reopen a saved comparison (planners only)."""
+    from flask import redirect
 
     from landreg.errors import NotFound
     from landreg.models import Comparison
+    from landreg.web.params import url_with_query
 
+    require_principal()
     c = session().get(Comparison, comparison_id) if comparison_id < 2**31 else None
     if c is None:
         raise NotFound(f"There is no saved comparison {comparison_id}.", field="id",
                        value=comparison_id)
-    args = {"profile": c.profile, "plots": ",".join(map(str, c.plot_ids))}
-    if c.weights:
-        args["weights"] = ",".join(f"{k}:{v:g}" for k, v in c.weights.items())
-    return redirect(url_for("forum.compare_page", **args))
+    args = {"profile": c.profile, "plots": ",".join(map(str, c.plot_ids or []))}
+    weights = _weights_text(c.weights)
+    if weights:
+        args["weights"] = weights
+    return redirect(url_with_query("forum.compare_page", args))
 
 
 @bp.get("/compare")

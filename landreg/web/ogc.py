@@ -178,7 +178,10 @@ def items(collection_id: str) -> Response | str:
         params.check_known(args, MUNI_ITEM_PARAMS)
     srid = params.output_srid(args, "crs", ogc=True)
     bbox_crs = params.input_crs(args, "bbox-crs", ogc=True)
-    limit, offset = _ogc_limit(args), params.integer(args, "offset", 0)
+    limit = _ogc_limit(args)
+    # one bound for every collection: PostgreSQL's OFFSET is a bigint, and beyond
+    # MAX_OFFSET a page is empty anyway (a huge number must be a 400, not a 500)
+    offset = params.integer(args, "offset", 0, minimum=0, maximum=params.MAX_OFFSET)
     box = params.bbox(args)
     if collection_id == "plots":
         start, end = params.datetime_interval(args.get("datetime"))

@@ -89,7 +89,9 @@ def _page_context(lang: str) -> dict[str, Any]:
 @bp.get("/")
 def index() -> Response:
     """The map is the front page."""
-    return redirect(url_for("pages.map_page", **request.args))
+    from landreg.web.params import url_with_query
+
+    return redirect(url_with_query("pages.map_page", request.args))
 
 
 @bp.get("/map")
@@ -179,10 +181,32 @@ def import_page() -> str | Response:
 @bp.get("/vendor/<path:filename>")
 def vendor(filename: str) -> Response:
     """Leaflet and its plugins, installed from npm into webmap/node_modules by `make`."""
-    if not filename.startswith(tuple(p + "/" for p in VENDOR_PACKAGES)):
+    path = vendor_path(filename)
+    if path is None:
         abort(404)
     if not NODE_MODULES.is_dir():
         abort(503, description="The map libraries are not installed: run `make run` once "
                                "(it installs them from the npm registry).")
-    resp = send_from_directory(NODE_MODULES, filename, max_age=86400)
-    return resp
+    return send_from_directory(NODE_MODULES, path, max_age=86400)
+
+
+def vendor_path(filename: str) -> str | None:
+    """``filename`` normalised inside node_modules, or None unless it lies in an allowed
+    package.
+
+    The allowlist is judged on the normalised path (``leaflet/../rbush/x`` is ``rbush/x``):
+    werkzeug's ``safe_join`` refuses absolute paths, backslashes and anything leaving the
+    folder, then the first segment (two for a scoped ``@org/pkg``) must be a package of
+    ``VENDOR_PACKAGES`` (a scope allows all of its packages).
+    """
+    from werkzeug.security import safe_join
+
+    joined = safe_join("/", filename)  # "/" + a clean relative path, or None
+    if joined is None or "\\" in filename:
+        return None
+    rel = joined.lstrip("/")
+    parts = rel.split("/")
+    if len(parts) < 2 or any(p in ("", ".", "..") for p in parts):
+        return None
+    depth = 3 if parts[0].startswith("@") else 2  # scope/package/file or package/file
+    return rel if parts[0] in VENDOR_PACKAGES and len(parts) >= depth else None

@@ -65,9 +65,18 @@ def number(args: Mapping[str, str], name: str) -> float | None:
     return out
 
 
+#: The largest whole number a query parameter may carry unless a smaller bound is given.
+SQL_INT_MAX = 2**31 - 1
+
+
 def integer(args: Mapping[str, str], name: str, default: int, *, minimum: int = 0,
             maximum: int | None = None) -> int:
-    """A whole number in a range (default when absent)."""
+    """A whole number in a range (default when absent).
+
+    Without ``maximum`` the bound is PostgreSQL's ``integer`` (2³¹−1): a query-string number
+    must never reach SQL as one the database cannot hold (that was a 500, not a 400).
+    """
+    maximum = SQL_INT_MAX if maximum is None else maximum
     value = _one(args, name)
     if value is None:
         return default
@@ -77,7 +86,7 @@ def integer(args: Mapping[str, str], name: str, default: int, *, minimum: int = 
         raise InvalidInput(f"{name} must be a whole number; got {value!r}", field=name,
                            value=value) from None
     if out < minimum or (maximum is not None and out > maximum):
-        top = f"–{maximum}" if maximum is not None else " or more"
+        top = f"–{maximum}"
         raise InvalidInput(f"{name} must be {minimum}{top}; got {out}", field=name, value=out)
     return out
 
@@ -234,3 +243,21 @@ def datetime_interval(value: str | None) -> tuple[datetime | None, datetime | No
     if instant is None:
         raise InvalidInput("datetime '..' alone is not an instant", field="datetime", value=value)
     return instant, instant
+
+
+def url_with_query(endpoint: str, query: Mapping[str, str] | Iterable[tuple[str, str]],
+                   **view_args: object) -> str:
+    """``url_for(endpoint, **view_args)`` plus ``query`` as the query string.
+
+    Never pass a request's parameters to ``url_for`` as keywords: names such as ``_method``,
+    ``_external`` or ``_anchor`` are instructions to ``url_for`` itself (``/?_method=POST``
+    asked it to build a POST URL and failed with a 500). Here they are only text.
+    """
+    from urllib.parse import urlencode
+
+    from flask import url_for
+
+    items = list(query.items(multi=True) if hasattr(query, "getlist")  # type: ignore[union-attr]
+                 else query.items() if isinstance(query, Mapping) else query)
+    base = url_for(endpoint, **view_args)  # type: ignore[arg-type]
+    return base + ("?" + urlencode(items) if items else "")

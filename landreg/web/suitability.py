@@ -1,4 +1,10 @@
-"""Suitability over HTTP: profiles, a plot's scores, rankings, candidate areas, the overlay."""
+"""Suitability over HTTP: profiles, a plot's scores, rankings, candidate areas, the overlay.
+
+Surfaces and candidate areas cost seconds of CPU, so every computation an anonymous client
+can start — custom weights always, default answers when not cached — counts against a
+per-client limit (:func:`expensive`, 429 with Retry-After); cached answers are free.
+All answers here are public: computed from, and ranked among, published plots only.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,16 @@ import io
 import json
 
 import numpy as np
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
+from landreg.ratelimit import enforce
 from landreg.registry.search import search_plots
 from landreg.scoring.catalogue import parse_weights
 from landreg.scoring.service import Suitability
 from landreg.web import params
 from landreg.web.api import geojson_response
-from landreg.web.db import session, settings
+from landreg.web.client import client_key
+from landreg.web.db import engine, session, settings
 
 bp = Blueprint("suitability", __name__)
 
@@ -30,6 +38,20 @@ def suitability() -> Suitability:
 
 def _weights(args: dict[str, str]) -> dict[str, float] | None:
     return parse_weights(args["weights"]) if args.get("weights") else None
+
+
+#: Expensive computations (surfaces, candidate areas, custom-weight rankings) one client may
+#: start per window; ``LANDREG_EXPENSIVE_LIMIT`` = (count, seconds) in the app config.
+EXPENSIVE_LIMIT = (30, 600)
+
+
+def expensive() -> None:
+    """Count one expensive computation for this client; 429 with Retry-After when over."""
+    limit, window = current_app.config.get("LANDREG_EXPENSIVE_LIMIT", EXPENSIVE_LIMIT)
+    enforce(engine(), client_key("expensive"), limit=limit, window=window,
+            message="Too many suitability computations from your address (custom weights, "
+                    "surfaces, candidate areas); try again later — the profiles' own "
+                    "answers are cached and stay available.")
 
 
 @bp.get("/profiles")
@@ -76,6 +98,8 @@ def ranking(profile: str) -> Response:
         query.offset += query.limit
         page.features += search_plots(sess, query, public=True).features
     facts = {f["id"]: f["properties"] for f in page.features}
+    if _weights(args):  # scored on the fly over every plot
+        expensive()
     items = suitability().ranking(sess, profile, _weights(args), plot_ids=list(facts))
     sess.commit()
     top = params.integer(args, "top", 0, minimum=0, maximum=1000)
@@ -93,7 +117,7 @@ def ranking(profile: str) -> Response:
         threshold = params.number(args, "threshold")
         frame = suitability().candidates(session(), profile,
                                          90.0 if threshold is None else threshold,
-                                         _weights(args))
+                                         _weights(args), public=True, on_miss=expensive)
         body["candidates"] = [
             {"id": r.id, "score": round(r.score, 2), "area_daa": round(r.area_daa, 1),
              "kommunenummer": r.kommunenummer, "kommuner": r.kommuner}
@@ -124,12 +148,8 @@ def candidates(profile: str) -> Response:
     params.check_known(args, {"threshold", "weights"})
     threshold = params.number(args, "threshold")
     threshold = 90.0 if threshold is None else threshold
-    if not 0 <= threshold <= 100:
-        from landreg.errors import InvalidInput
-
-        raise InvalidInput("threshold must be between 0 and 100", field="threshold",
-                           value=threshold)
-    frame = suitability().candidates(session(), profile, threshold, _weights(args))
+    frame, hit = suitability().cached_candidates(session(), profile, threshold, _weights(args),
+                                                 public=True, on_miss=expensive)
     body = json.loads(frame.to_crs(4326).to_json(drop_id=True))
     for f in body["features"]:
         f["id"] = f["properties"]["id"]
@@ -137,7 +157,9 @@ def candidates(profile: str) -> Response:
         f["properties"]["area_daa"] = round(f["properties"]["area_daa"], 1)
     body.update({"profile": profile, "threshold": threshold,
                  "numberReturned": len(body["features"])})
-    return geojson_response(body, 4326)
+    resp = geojson_response(body, 4326)
+    resp.headers["X-Cache"] = "hit" if hit else "miss"
+    return resp
 
 
 @bp.get("/surface/<profile>.png")
@@ -168,21 +190,25 @@ RAMP_LEGEND = [{"from": i * 100 / 6, "to": (i + 1) * 100 / 6,
 
 
 def _surface_png(profile: str, weights: dict[str, float] | None) -> tuple[bytes, list]:
-    import rasterio
+    """The overlay and its bounds: cached next to the default surface, in memory for custom
+    weights (never written)."""
     from rasterio.io import MemoryFile
     from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
-    path, _p = suitability().surface(profile, weights)
-    png = path.with_suffix(".png")
-    meta = path.with_suffix(".bounds.json")
-    if png.exists() and meta.exists():
-        return png.read_bytes(), json.loads(meta.read_text())
-    with rasterio.open(path) as src:
-        dst_t, w, h = calculate_default_transform(src.crs, "EPSG:3857", src.width, src.height,
-                                                  *src.bounds, resolution=100)
-        data = np.full((h, w), np.nan, dtype=np.float32)
-        reproject(rasterio.band(src, 1), data, dst_transform=dst_t, dst_crs="EPSG:3857",
-                  dst_nodata=np.nan, resampling=Resampling.average)
+    s = suitability()
+    if not weights:
+        cached = s.surface_path(profile)
+        png, meta = cached.with_suffix(".png"), cached.with_suffix(".bounds.json")
+        if png.exists() and meta.exists():
+            return png.read_bytes(), json.loads(meta.read_text())
+    surface = s.surface(profile, weights, on_miss=expensive)
+    grid = surface.grid
+    dst_t, w, h = calculate_default_transform("EPSG:25833", "EPSG:3857", grid.width,
+                                              grid.height, *grid.bounds, resolution=100)
+    data = np.full((h, w), np.nan, dtype=np.float32)
+    reproject(surface.data, data, src_transform=grid.transform, src_crs="EPSG:25833",
+              src_nodata=np.nan, dst_transform=dst_t, dst_crs="EPSG:3857",
+              dst_nodata=np.nan, resampling=Resampling.average)
     idx = np.clip((np.nan_to_num(data) / 100 * len(RAMP)).astype(int), 0, len(RAMP) - 1)
     rgba = np.zeros((4, h, w), dtype=np.uint8)
     rgba[:3] = RAMP[idx].transpose(2, 0, 1).astype(np.uint8)
@@ -195,6 +221,8 @@ def _surface_png(profile: str, weights: dict[str, float] | None) -> tuple[bytes,
                                                 dst_t.c, dst_t.f + h * dst_t.e,
                                                 dst_t.c + w * dst_t.a, dst_t.f)
     bounds = [[south, west], [north, east]]
-    png.write_bytes(blob)
-    meta.write_text(json.dumps(bounds))
+    if surface.path is not None:  # the profile's own weights: keep beside its GeoTIFF
+        surface.path.with_suffix(".png").write_bytes(blob)
+        surface.path.with_suffix(".bounds.json").write_text(json.dumps(bounds))
+        s.trim_surface_cache(keep=surface.path)
     return blob, bounds

@@ -133,9 +133,11 @@ def test_save_and_reopen_a_comparison(client, database_url):
         res = client.post("/api/comparisons", json=body, headers=auth)
         assert res.status_code == 201
         saved = res.get_json()
-        listed = client.get("/api/comparisons").get_json()["comparisons"]
+        assert client.get("/api/comparisons").status_code == 401  # planners only
+        assert client.get(saved["url"]).status_code == 401
+        listed = client.get("/api/comparisons", headers=auth).get_json()["comparisons"]
         assert any(c["id"] == saved["id"] and c["plots"] == ids for c in listed)
-        again = client.get(saved["url"])
+        again = client.get(saved["url"], headers=auth)
         assert again.status_code == 302
         assert f"plots={ids[0]},{ids[1]}" in again.headers["Location"].replace("%2C", ",")
         bad = client.post("/api/comparisons", json={**body, "plots": ids[:1]}, headers=auth)
