@@ -96,17 +96,19 @@ def watch_pool(engine: Engine) -> None:
         return
     _watched.add(engine)
 
-    def update(*_args: Any) -> None:
+    def update(returning: int = 0) -> None:
         pool = engine.pool
         size = getattr(pool, "size", None)
         POOL_SIZE.set(size() if callable(size) else 0)
         checked_out = getattr(pool, "checkedout", None)
-        POOL_CHECKED_OUT.set(checked_out() if callable(checked_out) else 0)
+        POOL_CHECKED_OUT.set(max(checked_out() - returning, 0) if callable(checked_out) else 0)
         overflow = getattr(pool, "overflow", None)
         POOL_OVERFLOW.set(max(overflow(), 0) if callable(overflow) else 0)
 
-    for name in ("connect", "checkout", "checkin", "close", "invalidate"):
-        event.listen(engine, name, update)
+    for name in ("connect", "checkout", "close", "invalidate"):
+        event.listen(engine, name, lambda *_args: update())
+    # the checkin event fires before the pool takes the connection back
+    event.listen(engine, "checkin", lambda *_args: update(returning=1))
     update()
 
 

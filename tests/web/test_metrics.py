@@ -59,3 +59,9 @@ def test_behind_a_proxy_the_forwarded_client_address_decides(settings):
     res = client.get("/metrics", environ_overrides=proxy,
                      headers={"X-Forwarded-For": "203.0.113.7"})
     assert res.status_code == 403
+
+
+def test_the_pool_gauge_returns_to_zero_when_requests_are_done(client):
+    client.get("/api/plots?limit=1")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "\nlandreg_db_pool_checked_out 0.0" in text
