@@ -41,9 +41,21 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
 
     install_proxy_fix(app, settings.trusted_proxies)
 
-    from landreg.web import api, auth, edit, errors, forum, health, ogc, pages, suitability
+    from landreg.web import (
+        api,
+        auth,
+        edit,
+        errors,
+        forum,
+        health,
+        metrics,
+        ogc,
+        pages,
+        suitability,
+    )
 
     errors.register(app)
+    metrics.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(edit.bp, url_prefix="/api")

@@ -102,7 +102,8 @@ def codes() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    """The OpenAPI 3 document of /api and /ogc."""
+    """The OpenAPI 3 document of /api and /ogc (every /api route: tests compare it with the
+    app's URL map)."""
     from landreg.web.openapi import openapi_document
 
     resp = jsonify(openapi_document(request.host_url.rstrip("/")))
@@ -112,7 +113,7 @@ def openapi() -> Response:
 
 @bp.get("/docs")
 def docs() -> str:
-    """A browsable page of the OpenAPI document (server-rendered, no CDN)."""
-    from landreg.web.openapi import openapi_document
-
-    return render_template("api_docs.html", doc=openapi_document(request.host_url.rstrip("/")))
+    """The interactive documentation of the OpenAPI document: Swagger UI from npm, served
+    under /vendor/ (no CDN)."""
+    return render_template("api_docs.html", title="landreg API",
+                           spec_url=url_for("api.openapi"))

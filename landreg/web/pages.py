@@ -33,7 +33,7 @@ bp = Blueprint("pages", __name__)
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "webmap" / "node_modules"
 #: The npm packages the app serves under /vendor/ (see webmap/package.json).
-VENDOR_PACKAGES = ("leaflet", "@geoman-io")
+VENDOR_PACKAGES = ("leaflet", "@geoman-io", "swagger-ui-dist")
 
 
 def kommuner_collection() -> dict[str, Any]:
@@ -180,7 +180,8 @@ def import_page() -> str | Response:
 
 @bp.get("/vendor/<path:filename>")
 def vendor(filename: str) -> Response:
-    """Leaflet and its plugins, installed from npm into webmap/node_modules by `make`."""
+    """Leaflet, its plugins and Swagger UI, installed from npm into webmap/node_modules by
+    `make`."""
     path = vendor_path(filename)
     if path is None:
         abort(404)

@@ -91,6 +91,22 @@ def integer(args: Mapping[str, str], name: str, default: int, *, minimum: int = 
     return out
 
 
+def page_limit(args: Mapping[str, str], default: int, maximum: int = MAX_LIMIT) -> int:
+    """OGC API ``limit``: a whole number of at least 1; above ``maximum`` it is clamped to it.
+
+    OGC API – Features (17-069r4, Requirement 22 C) says a limit above the server's maximum
+    SHALL NOT result in an error: clients such as OWSLib ask for ``limit=10000`` and page on.
+    The page's ``next`` link then continues where the clamped page ended.
+    """
+    return min(integer(args, "limit", default, minimum=1), maximum)
+
+
+def page_offset(args: Mapping[str, str]) -> int:
+    """``offset``: a whole number from 0 to :data:`MAX_OFFSET` (larger is a 400, not a
+    database overflow)."""
+    return integer(args, "offset", 0, maximum=MAX_OFFSET)
+
+
 def boolean(args: Mapping[str, str], name: str) -> bool | None:
     """true/false (also 1/0, ja/nei), None when absent."""
     value = _one(args, name)

@@ -150,7 +150,7 @@ def test_single_items_and_municipalities(client):
     ("/ogc/collections/plots/items?offset=99999999999999999999", 400),
     ("/ogc/collections/plots/items?bbox=330000,6670000,345000,6690000", 400),
     ("/ogc/collections/plots/items?bbox-crs=foo&bbox=1,2,3,4", 400),
-    ("/ogc/collections/plots/items?limit=1001", 400),
+    ("/ogc/collections/plots/items?limit=0", 400),
     ("/ogc/collections/plots/items?limit=ten", 400),
     ("/ogc/collections/plots/items?min_daa=abc", 400),
     ("/ogc/collections/plots/items?datetime=yesterday", 400),
@@ -161,3 +161,28 @@ def test_bad_requests(client, url, status):
     res = client.get(url)
     assert res.status_code == status
     assert res.get_json()["description"]
+
+
+@pytest.mark.parametrize("limit", ["1001", "10000", "99999999999999999999"])
+def test_a_limit_above_the_maximum_is_clamped_not_refused(client, limit):
+    """OGC 17-069r4 Requirement 22 C: a limit above the maximum SHALL NOT be an error (OWSLib
+    asks for limit=10000); the page holds at most 1000 and the links continue from there."""
+    res = client.get(f"/ogc/collections/plots/items?limit={limit}")
+    assert res.status_code == 200
+    body = res.get_json()
+    assert body["numberReturned"] == min(body["numberMatched"], 1000)
+    res = client.get(f"/ogc/collections/municipalities/items?limit={limit}")
+    assert res.status_code == 200
+    assert res.get_json()["numberReturned"] == 7
+
+
+@pytest.mark.parametrize("collection", ["plots", "municipalities"])
+@pytest.mark.parametrize("offset", ["10000000", "10000001", "9223372036854775808",
+                                    "99999999999999999999"])
+def test_a_huge_offset_is_an_empty_page_or_a_400_never_a_500(client, collection, offset):
+    res = client.get(f"/ogc/collections/{collection}/items?offset={offset}")
+    assert res.status_code in (200, 400)
+    if res.status_code == 200:
+        assert res.get_json()["features"] == []
+    else:
+        assert "offset" in res.get_json()["description"]
