@@ -98,7 +98,17 @@ def page_limit(args: Mapping[str, str], default: int, maximum: int = MAX_LIMIT) 
     SHALL NOT result in an error: clients such as OWSLib ask for ``limit=10000`` and page on.
     The page's ``next`` link then continues where the clamped page ended.
     """
-    return min(integer(args, "limit", default, minimum=1), maximum)
+    value = _one(args, "limit")
+    if value is None:
+        return min(default, maximum)
+    try:
+        out = int(value)
+    except ValueError:
+        raise InvalidInput(f"limit must be a whole number; got {value!r}", field="limit",
+                           value=value) from None
+    if out < 1:
+        raise InvalidInput(f"limit must be at least 1; got {out}", field="limit", value=out)
+    return min(out, maximum)
 
 
 def page_offset(args: Mapping[str, str]) -> int:
