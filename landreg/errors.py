@@ -49,6 +49,12 @@ class InvalidInput(LandregError, ValueError):
     code = "invalid_input"
 
 
+class TooLarge(InvalidInput):
+    """Raised when an input (a file, an archive's contents) exceeds a size limit."""
+
+    code = "too_large"
+
+
 class InvalidGeometry(InvalidInput):
     """Raised when a geometry is unreadable, of the wrong type or not valid."""
 

@@ -361,6 +361,7 @@ def plan_import(
     limits: ReadLimits = DEFAULT_LIMITS,
     repair: bool = False,
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> ImportReport:
     """Work out what importing ``source`` would do, without writing anything (a dry run).
 
@@ -385,6 +386,9 @@ def plan_import(
         Repair invalid polygons (``make_valid``) instead of rejecting them.
     progress:
         Called as ``progress(stage, done, total)`` while the plan is made.
+    name:
+        The file's name as the user knows it (an upload's own name): messages and the report
+        name it, never ``source`` (a temporary file on the server).
 
     Returns
     -------
@@ -399,7 +403,7 @@ def plan_import(
     """
     user = _user(user)
     notify = progress or (lambda stage, done, total: None)
-    src = _source(source, crs, layer, wkt_column, limits)
+    src = _source(source, crs, layer, wkt_column, limits, name)
     kommune = normalise_kommunenummer(kommune) if kommune not in (None, "") else None
     frame = src.frame.reset_index(drop=True)
     n = len(frame)
@@ -422,7 +426,7 @@ def plan_import(
 
 
 def _source(source: Any, crs: object, layer: str | None, wkt_column: str | None,
-            limits: ReadLimits) -> Source:
+            limits: ReadLimits, name: str | None) -> Source:
     if isinstance(source, gpd.GeoDataFrame):
         frame = source.rename_geometry("geometry") if source.geometry.name != "geometry" else source
         frame = frame.copy()
@@ -433,7 +437,8 @@ def _source(source: Any, crs: object, layer: str | None, wkt_column: str | None,
                              "EPSG:25833.", field="crs")
         return Source(frame=frame, path=Path("<GeoDataFrame>"), format="GeoDataFrame",
                       layer=None, crs=CRS(frame.crs), declared_crs=CRS(frame.crs))
-    return read_source(source, layer=layer, crs=crs, wkt_column=wkt_column, limits=limits)
+    return read_source(source, layer=layer, crs=crs, wkt_column=wkt_column, limits=limits,
+                       name=name)
 
 
 def _geometries(series: gpd.GeoSeries, src: Source, reasons: Notes[Reason],
@@ -466,7 +471,7 @@ def _geometries(series: gpd.GeoSeries, src: Source, reasons: Notes[Reason],
         looks = guess_crs(coords[:, 0], coords[:, 1])
         hint = f" They look like {looks}." if looks else ""
         raise InvalidCRS(
-            f"{src.path.name}: no feature lies in Norway when its coordinates are read as "
+            f"{src.name}: no feature lies in Norway when its coordinates are read as "
             f"{src.crs_label}.{hint} Give the right CRS with --crs.",
             field="crs", value=src.crs_label, details={"looks_like": looks} if looks else None,
         )
@@ -836,7 +841,7 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
                           "plot_id": plot_id}, dtype=object)
     rows = _payload(action, match, ex, changes, geoms, values, best)
     return ImportReport(
-        source=str(src.path), format=src.format, layer=src.layer, crs=src.crs_label,
+        source=src.name, format=src.format, layer=src.layer, crs=src.crs_label,
         kommune=kommune, mapping=dict(columns), ignored_columns=ignored,
         warnings=list(src.warnings), _table=table, _changes=changes,
         _reasons={int(i): r for i, r in reasons.items() if r},

@@ -19,16 +19,29 @@ Every spatial format is read by GDAL through pyogrio; CSV is read by pandas (del
 UTF-8 or Windows-1252 as Excel writes it) so that a row with unreadable WKT is reported as a
 bad row instead of silently losing its geometry.
 
+**A file is opened by its declared type only.** GDAL chooses its driver by a file's content, not
+its name: an OGR VRT document named ``plan.gpkg`` would read ``/etc/passwd`` or fetch a URL named
+inside it. So each suffix has exactly one GDAL driver (:data:`DRIVERS`); before GDAL sees the
+file its first bytes must carry that format's signature (SQLite header, FlatGeobuf magic,
+Shapefile file code, a JSON object), GeoJSON is opened with the ``GeoJSON:`` prefix that forces
+its driver, and after opening the driver GDAL actually used must be the expected one. A GeoJSON
+``crs`` that links to a URL is refused (GDAL would fetch it); GDAL's network access is off for
+the whole process anyway (``landreg.gdalenv``). Every message names the user's file
+(``name``), never a server path: :func:`read_source` is the one place reader errors leave.
+
 Zip archives are opened defensively: the archive's size, its number of members and their
 total uncompressed size are limited (:class:`ReadLimits`), member paths that are absolute or
-climb out with ``..`` are refused, and members are extracted with a byte counter, so a header
-that lies about its size cannot fill the disk either.
+climb out with ``..`` are refused, as are links and archives inside the archive, and members
+are extracted with a byte counter, so a header that lies about its size cannot fill the disk
+either.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 import stat
 import tempfile
 import zipfile
@@ -44,7 +57,7 @@ import pyogrio.errors
 import shapely
 from pyproj import CRS
 
-from landreg.errors import InvalidCRS, InvalidInput
+from landreg.errors import InvalidCRS, InvalidInput, LandregError, TooLarge
 from landreg.ingest.crs import parse_crs
 
 MiB = 2**20
@@ -59,6 +72,16 @@ FORMATS: dict[str, str] = {
     ".fgb": "FlatGeobuf",
     ".csv": "CSV with WKT",
 }
+#: Format → the only GDAL driver that may open it (CSV is read by pandas, a zip by Python).
+DRIVERS: dict[str, str] = {
+    "GeoPackage": "GPKG",
+    "zipped Shapefile": "ESRI Shapefile",
+    "Shapefile": "ESRI Shapefile",
+    "GeoJSON": "GeoJSON",
+    "FlatGeobuf": "FlatGeobuf",
+}
+#: Members of a zip archive that are archives themselves (refused: they hide their contents).
+ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar", ".kmz")
 #: Column names tried, in order and ignoring case, for the WKT geometry of a CSV file.
 WKT_COLUMNS: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
 _SHP_PARTS = (".dbf", ".shx")
@@ -76,7 +99,7 @@ class NotSpatial(InvalidInput):
     code = "not_spatial"
 
 
-class FileTooLarge(InvalidInput):
+class FileTooLarge(TooLarge):
     """Raised when a file, or an archive's contents, exceed the configured limits."""
 
     code = "file_too_large"
@@ -133,6 +156,8 @@ class Source:
         What the file itself declares (None when it declares nothing).
     warnings:
         Things the user should know (e.g. ``crs`` overrode a different declared CRS).
+    name:
+        The file's name as the user knows it (for messages); default ``path.name``.
     """
 
     frame: gpd.GeoDataFrame
@@ -142,6 +167,10 @@ class Source:
     crs: CRS
     declared_crs: CRS | None
     warnings: list[str] = field(default_factory=list)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.path.name
 
     @property
     def crs_label(self) -> str:
@@ -164,6 +193,7 @@ def read_source(
     crs: object = None,
     wkt_column: str | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
+    name: str | None = None,
 ) -> Source:
     """Read a file of plots (GeoPackage, zipped Shapefile, GeoJSON, FlatGeobuf, CSV+WKT).
 
@@ -180,6 +210,9 @@ def read_source(
         For CSV: the column holding WKT geometries (default: the first of ``WKT_COLUMNS``).
     limits:
         Size limits (:class:`ReadLimits`).
+    name:
+        The file's name as the user knows it (an upload's own name), used in every message
+        instead of ``path`` (e.g. a temporary file). Default: ``path`` as given.
 
     Returns
     -------
@@ -195,7 +228,10 @@ def read_source(
     MissingCRS
         when neither the file nor ``crs`` gives a CRS.
     FileTooLarge, UnsafeArchive
-        for files beyond ``limits`` and zip archives that try to escape their folder.
+        for files beyond ``limits`` and zip archives that try to escape their folder or
+        hold links or other archives.
+
+    Every error names ``name`` (or the path as given), never another path on the server.
 
     Examples
     --------
@@ -203,6 +239,17 @@ def read_source(
     >>> src = read_source("tomter.csv", crs="EPSG:25832")               # doctest: +SKIP
     """
     path = Path(path)
+    shown = _shown_name(name) if name else path.name
+    try:
+        src = _read_source(path, layer, crs, wkt_column, limits)
+    except LandregError as exc:
+        raise _for_user(exc, path, shown) from None
+    src.name = shown
+    return src
+
+
+def _read_source(path: Path, layer: str | None, crs: object, wkt_column: str | None,
+                 limits: ReadLimits) -> Source:
     fmt = _format_of(path)
     if not path.is_file():
         raise UnreadableFile(f"There is no file {path}.", field="file", value=str(path))
@@ -219,11 +266,40 @@ def read_source(
     elif fmt == "zipped Shapefile":
         with _unzipped(path, limits) as folder:
             shp = _pick_shapefile(path, folder, layer)
-            frame, used_layer = _read_ogr(path, shp, None)
+            frame, used_layer = _read_ogr(path, shp, None, fmt)
             used_layer = shp.stem
     else:
-        frame, used_layer = _read_ogr(path, path, layer)
+        frame, used_layer = _read_ogr(path, path, layer, fmt)
     return _with_crs(frame, path, fmt, used_layer, given)
+
+
+def _shown_name(name: str) -> str:
+    """The last part of a name a browser sent (which may carry a client-side folder)."""
+    return re.split(r"[\\/]", name.strip())[-1] or "the file"
+
+
+#: An absolute POSIX path of two or more parts, as GDAL and the OS put into their messages.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:])/(?:[^\s/'\"(),;:]+/)+([^\s/'\"(),;:]*)")
+
+
+def _for_user(exc: LandregError, path: Path, shown: str) -> LandregError:
+    """``exc`` with every mention of the server-side file replaced by the user's name for it.
+
+    The readers name ``path`` (or, for a zip, the folder it was unpacked into) in messages;
+    any absolute path left after that is cut to its last part, so no message or ``value``
+    shows where on the server a file lives."""
+    known = re.compile("|".join(re.escape(k) for k in (str(path), path.name)))
+
+    def clean(text: str) -> str:
+        text = known.sub(lambda _: shown, text)
+        return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or shown, text)
+
+    exc.message = clean(exc.message)
+    exc.args = (exc.message,)
+    if isinstance(exc.value, str | Path) and (str(exc.value) == str(path) or "/" in str(exc.value)):
+        exc.value = shown if str(exc.value) == str(path) else clean(str(exc.value))
+    exc.details = {k: clean(v) if isinstance(v, str) else v for k, v in exc.details.items()}
+    return exc
 
 
 def _format_of(path: Path) -> str:
@@ -266,10 +342,13 @@ def _with_crs(frame: gpd.GeoDataFrame, path: Path, fmt: str, layer: str | None,
 # --- GDAL formats -------------------------------------------------------------------------
 
 
-def _read_ogr(shown: Path, path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
-    """Read ``path`` with pyogrio; ``shown`` is the name the user knows (e.g. the zip)."""
+def _read_ogr(shown: Path, path: Path, layer: str | None,
+              fmt: str) -> tuple[gpd.GeoDataFrame, str]:
+    """Read ``path`` with pyogrio as ``fmt`` and nothing else; ``shown`` is the name the user
+    knows (e.g. the zip)."""
+    source = _gdal_source(shown, path, fmt)
     try:
-        layers = pyogrio.list_layers(path)
+        layers = pyogrio.list_layers(source)
     except pyogrio.errors.DataSourceError as exc:
         raise _unreadable(shown, exc, path) from None
     if len(layers) == 0:
@@ -295,13 +374,82 @@ def _read_ogr(shown: Path, path: Path, layer: str | None) -> tuple[gpd.GeoDataFr
             )
         layer = polygonal[0]
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer)
+        frame = pyogrio.read_dataframe(source, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise _unreadable(shown, exc, path) from None
     if not isinstance(frame, gpd.GeoDataFrame) or (len(frame) and frame.geometry.isna().all()):
         raise NotSpatial(f"{shown.name} (layer {layer}) holds no geometries.", field="file",
                          value=str(shown))
     return frame, layer
+
+
+def _gdal_source(shown: Path, path: Path, fmt: str) -> str:
+    """The name to give GDAL for ``path``, after checking that its content is ``fmt`` and that
+    GDAL opens it with ``fmt``'s driver (:data:`DRIVERS`) and no other."""
+    head = _head(path)
+    if not _SIGNATURES[fmt](head):
+        raise _not_a(shown, fmt, "its content is of another kind")
+    if fmt == "GeoJSON":
+        _check_geojson_crs(shown, path)
+    # The GeoJSON driver has a prefix that forces it; for the others the signature above
+    # already rules out every driver that follows names inside a file (VRT, GDALG, WFS …).
+    source = f"GeoJSON:{path}" if fmt == "GeoJSON" else str(path)
+    try:
+        driver = pyogrio.read_info(source, layer=0)["driver"]
+    except pyogrio.errors.DataLayerError:
+        return source  # no layer at all: nothing to read, _read_ogr says so
+    except pyogrio.errors.DataSourceError as exc:
+        raise _unreadable(shown, exc, path) from None
+    if driver != DRIVERS[fmt]:
+        raise _not_a(shown, fmt, f"GDAL reads it as {driver}")
+    return source
+
+
+def _head(path: Path, n: int = 4096) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(n)
+
+
+def _json_object(head: bytes) -> bool:
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return text.startswith(b"{")
+
+
+#: Format → a test of the file's first bytes (the format's magic number or syntax).
+_SIGNATURES = {
+    "GeoPackage": lambda head: head.startswith(b"SQLite format 3\x00"),
+    "zipped Shapefile": lambda head: head.startswith(b"\x00\x00\x27\x0a"),
+    "Shapefile": lambda head: head.startswith(b"\x00\x00\x27\x0a"),
+    "FlatGeobuf": lambda head: head[:3] == b"fgb" and head[4:7] == b"fgb",
+    "GeoJSON": _json_object,
+}
+
+
+def _not_a(shown: Path, fmt: str, why: str) -> UnreadableFile:
+    kind = "Shapefile" if fmt == "zipped Shapefile" else fmt
+    return UnreadableFile(
+        f"{shown.name} could not be read: it is not a {kind} file ({why}). Save it from "
+        f"your GIS as {kind} and try again.", field="file", value=str(shown))
+
+
+_CRS_MEMBER = re.compile(rb'"crs"\s*:\s*')
+
+
+def _check_geojson_crs(shown: Path, path: Path) -> None:
+    """Refuse a GeoJSON ``crs`` that is a link: GDAL would fetch its URL while opening."""
+    raw = path.read_bytes()
+    decoder = json.JSONDecoder()
+    for m in _CRS_MEMBER.finditer(raw):
+        try:
+            value, _ = decoder.raw_decode(raw[m.end():m.end() + 65536].decode("utf-8", "replace"))
+        except ValueError:
+            continue
+        if isinstance(value, dict) and str(value.get("type", "name")).lower() != "name":
+            raise UnreadableFile(
+                f"{shown.name} names its coordinate reference system by a link "
+                f"({value.get('type')!r}), which is not read. Use a named CRS such as "
+                '"urn:ogc:def:crs:EPSG::25833", or none (longitude/latitude).',
+                field="file", value=str(shown))
 
 
 def _maybe_polygons(geometry_type: str) -> bool:
@@ -412,6 +560,12 @@ def _check_members(path: Path, members: list[zipfile.ZipInfo], limits: ReadLimit
         name = m.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
         is_link = stat.S_ISLNK(m.external_attr >> 16)
+        if PurePosixPath(name).suffix.lower() in ARCHIVE_SUFFIXES:
+            raise UnsafeArchive(
+                f"{path.name} contains another archive ({m.filename!r}). Put the Shapefile's "
+                "own files (.shp, .dbf, .shx, .prj) directly into one zip.",
+                field="file", value=str(path),
+            )
         if (name.startswith("/") or ".." in parts or (parts and ":" in parts[0])
                 or is_link or not parts):
             raise UnsafeArchive(
@@ -463,14 +617,19 @@ def _pick_shapefile(path: Path, folder: Path, layer: str | None) -> Path:
 
 
 def _is_polygon_shp(shp: Path) -> bool:
+    if not _SIGNATURES["Shapefile"](_head(shp, 4)):
+        return False
     try:
         info = pyogrio.read_info(shp)
     except pyogrio.errors.DataSourceError:
+        return False
+    if info.get("driver") != DRIVERS["Shapefile"]:
         return False
     return bool(info.get("geometry_type")) and _maybe_polygons(info["geometry_type"])
 
 
 __all__ = [
-    "DEFAULT_LIMITS", "FORMATS", "FileTooLarge", "MissingCRS", "NotSpatial", "ReadLimits",
+    "ARCHIVE_SUFFIXES", "DEFAULT_LIMITS", "DRIVERS", "FORMATS", "FileTooLarge", "MissingCRS",
+    "NotSpatial", "ReadLimits",
     "Source", "UnreadableFile", "UnsafeArchive", "WKT_COLUMNS", "crs_label", "read_source",
 ]

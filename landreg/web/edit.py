@@ -171,7 +171,10 @@ def import_file() -> tuple[Response, int]:
     import tempfile
     from pathlib import Path
 
+    from flask import current_app
+
     from landreg.ingest.importer import apply_import, plan_import
+    from landreg.ingest.readers import ReadLimits
     from landreg.registry.codes import normalise_kommunenummer
     from landreg.registry.fields import parse_bool
 
@@ -189,14 +192,20 @@ def import_file() -> tuple[Response, int]:
         mapping[field.strip()] = column.strip()
     dry_run = parse_bool("dry_run", request.form.get("dry_run", "true")) is not False
     suffix = "".join(Path(upload.filename).suffixes[-2:]) or ".dat"
+    # An upload may be as large as the request limit; a zip may unpack to four times that
+    # (a Shapefile compresses about 3:1), not to the command line's gigabytes.
+    max_bytes = current_app.config.get("MAX_CONTENT_LENGTH") or 50 * 2**20
+    limits = ReadLimits(max_bytes=max_bytes, max_unzipped_bytes=4 * max_bytes)
     with tempfile.TemporaryDirectory(prefix="landreg-import-") as folder:
         path = Path(folder) / f"upload{suffix}"
         upload.save(path)
+        # name=: messages name the user's file, never the temporary one on the server.
         report = plan_import(session(), path, kommune=kommune, mapping=mapping,
-                             crs=request.form.get("crs") or None, user=who.username)
+                             crs=request.form.get("crs") or None, user=who.username,
+                             limits=limits, name=upload.filename)
         if not dry_run:
             apply_import(session(), report, who.username)
             session().commit()
     body = report.to_dict(max_features=200)
-    body.update(source=upload.filename, dry_run=dry_run)
+    body.update(dry_run=dry_run)
     return jsonify(body), 200 if dry_run else 201

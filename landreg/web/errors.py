@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 STATUS: dict[type[e.LandregError], int] = {
     e.InvalidInput: 400,
+    e.TooLarge: 413,
     e.NotFound: 404,
     e.AuthenticationFailed: 401,
     e.AccountLocked: 429,
