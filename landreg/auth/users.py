@@ -211,7 +211,7 @@ def list_tokens(session: Session, username: str, now: datetime | None = None) ->
 def revoke_token(session: Session, token_id: int | None = None, *, username: str | None = None,
                  name: str | None = None) -> int:
     """Revoke one token by its id, or a user's tokens of one name; returns how many."""
-    query = update(ApiToken).where(ApiToken.revoked.is_(False))
+    query = update(ApiToken).where(ApiToken.revoked.is_(False)).values(revoked=True)
     if token_id is not None:
         query, what = query.where(ApiToken.id == token_id), f"token {token_id}"
     elif username and name:

@@ -100,8 +100,9 @@ def test_login_starts_a_new_session_id(app, person):
 
 
 def test_disabling_a_user_ends_their_sessions(app, person, database_url, monkeypatch):
-    c = app.test_client()
+    c, copy = app.test_client(), app.test_client()
     login(c, person)
+    _copy(c, copy)
     assert _planner_can_read(c)
     monkeypatch.setenv("LANDREG_DATABASE_URL", database_url)
     res = CliRunner().invoke(main, ["users", "disable", person], catch_exceptions=False)
@@ -109,7 +110,8 @@ def test_disabling_a_user_ends_their_sessions(app, person, database_url, monkeyp
     assert c.get("/api/enquiries").status_code == 401
     with session_scope(get_engine(database_url)) as s:
         s.execute(text("UPDATE app_user SET active = true WHERE username = :u"), {"u": person})
-    assert not _planner_can_read(c)  # enabling the user again does not revive the session
+    assert not _planner_can_read(c)  # enabling the user again does not revive the session,
+    assert not _planner_can_read(copy)  # nor a copy of its cookie taken before
 
 
 @pytest.mark.parametrize("column, age, alive", [
