@@ -14,6 +14,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,7 +36,12 @@ MIN_PASSWORD_LENGTH = 12
 TOKEN_DAYS = 90
 MAX_TOKEN_DAYS = 365
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("no such user: verified to take the same time")
+
+
+@cache
+def _dummy_hash() -> str:
+    """What an unknown user's password is verified against: the same Argon2 work."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -158,7 +164,7 @@ def authenticate(session: Session, username: str, password: str, *, engine: Engi
         select(User).where(User.username == (username or "").strip().lower())
     ).scalar_one_or_none()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password or "")
         if user is None or not user.active:
             raise VerificationError
     except (VerificationError, InvalidHashError):
