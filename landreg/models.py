@@ -195,8 +195,6 @@ class User(Base):
     role: Mapped[str] = mapped_column(Text)
     kommuner: Mapped[list[str]] = mapped_column(ARRAY(String(4)), server_default="{}")
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
-    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
@@ -214,6 +212,22 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(Base):
+    """A login in a browser: the signed cookie carries a random id, only its SHA-256 is
+    stored. Logout, disabling the user or a new password revoke it; idle and absolute
+    limits are checked on every request (``landreg/auth/sessions.py``)."""
+
+    __tablename__ = "user_session"
+
+    id_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PlotScore(Base):
@@ -266,7 +280,6 @@ class Enquiry(Base):
     status: Mapped[str] = mapped_column(Text, server_default="ny")
     handled_by: Mapped[str | None] = mapped_column(Text)
     matches: Mapped[list] = mapped_column(JSONB, server_default="[]")
-    source_hash: Mapped[str | None] = mapped_column(Text, index=True)
 
     __table_args__ = (
         CheckConstraint(_in("status", ENQUIRY_STATUS), name="status"),

@@ -1,10 +1,11 @@
-"""Users: add, list, disable; password login with lockout; API tokens hashed at rest.
+"""Users: add, list, disable, new password; password login; API tokens hashed at rest.
 
-Passwords are hashed with Argon2id (argon2-cffi). After ``MAX_FAILURES`` wrong passwords in a
-row an account is locked for ``LOCK_MINUTES`` (doubling with each further failure, capped at a
-day); a correct password after the lock ends resets the counter. API tokens are random 32-byte
-strings shown once; only their SHA-256 is stored (a token is already high-entropy, so a slow
-hash adds nothing).
+Passwords are hashed with Argon2id (argon2-cffi). Wrong passwords are throttled per source
+and per (source, account) in ``landreg/auth/throttle.py``; there is no lockout a stranger could
+trigger. An unknown user, a disabled user and a wrong password get the same answer after the
+same Argon2 work. API tokens are random 32-byte strings shown once; only their SHA-256 is
+stored (a token is already high-entropy, so a slow hash adds nothing); they expire (default
+``TOKEN_DAYS``) and can be revoked one by one.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from landreg.auth.sessions import end_user_sessions, user_for_session
+from landreg.auth.throttle import begin_attempt
 from landreg.errors import (
-    AccountLocked,
     AuthenticationFailed,
     InvalidInput,
     NotFound,
@@ -29,10 +32,16 @@ from landreg.errors import (
 from landreg.models import ROLES, ApiToken, User
 from landreg.registry.codes import normalise_kommunenummer
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 12
+TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 365
 _hasher = PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """What an unknown user's password is verified against: the same Argon2 work."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -97,94 +106,150 @@ def add_user(
         raise InvalidInput(f"The user {username} exists already.", field="username",
                            value=username)
     password = password or generate_password()
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
-                           field="password")
     user = User(username=username, display_name=display_name, role=role, kommuner=ks,
-                password_hash=_hasher.hash(password))
+                password_hash=_hash_password(password))
     session.add(user)
     session.flush()
     return _principal(user), password
+
+
+def _hash_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
+                           field="password")
+    return _hasher.hash(password)
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == (username or "").strip().lower())
+                           ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"There is no user {username}.", field="username", value=username)
+    return user
+
+
+def user_exists(session: Session, username: str) -> None:
+    """Raise :class:`NotFound` unless there is a user ``username``."""
+    _user(session, username)
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    """Give a user a new password; their open sessions end (a stolen one with them)."""
+    user = _user(session, username)
+    user.password_hash = _hash_password(password)
+    end_user_sessions(session, user.id)
+    session.flush()
 
 
 def list_users(session: Session) -> list[dict]:
     """Every user with role, kommuner and state (no hashes)."""
     users = session.execute(select(User).order_by(User.username)).scalars()
     return [{"username": u.username, "role": u.role, "kommuner": list(u.kommuner),
-             "active": u.active, "locked_until": u.locked_until} for u in users]
+             "active": u.active} for u in users]
 
 
 def set_active(session: Session, username: str, active: bool) -> None:
-    """Disable (or enable) a user; a disabled user cannot log in and their tokens stop working."""
-    result = session.execute(update(User).where(User.username == username.strip().lower())
-                             .values(active=active))
-    if result.rowcount != 1:
-        raise NotFound(f"There is no user {username}.", field="username", value=username)
+    """Disable (or enable) a user; a disabled user cannot log in, their sessions end and their
+    tokens stop working."""
+    user = _user(session, username)
+    user.active = active
+    if not active:
+        end_user_sessions(session, user.id)
+    session.flush()
 
 
-def authenticate(session: Session, username: str, password: str,
-                 now: datetime | None = None) -> Principal:
-    """Check a password; count failures and lock the account after too many."""
-    now = now or datetime.now(UTC)
+def authenticate(session: Session, username: str, password: str, *, engine: Engine,
+                 source: str, now: float | None = None) -> Principal:
+    """Check a password, throttled per ``source`` and account (see ``landreg/auth/throttle``).
+
+    Unknown user, disabled user and wrong password raise the same
+    :class:`AuthenticationFailed` after the same Argon2 work; a throttled attempt raises
+    ``TooManyLogins`` before the username is even looked up.
+    """
+    attempt = begin_attempt(engine, source, username, now=now)
     user = session.execute(
-        select(User).where(User.username == (username or "").strip().lower()).with_for_update()
+        select(User).where(User.username == (username or "").strip().lower())
     ).scalar_one_or_none()
-    if user is None or not user.active:
-        _hasher.hash("timing-equaliser")  # same cost whether or not the user exists
-        raise AuthenticationFailed("Wrong username or password.")
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise AccountLocked(
-            f"Too many wrong passwords: the account is locked for {minutes} more minute(s)."
-        )
     try:
-        _hasher.verify(user.password_hash, password or "")
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password or "")
+        if user is None or not user.active:
+            raise VerificationError
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            extra = user.failed_logins - MAX_FAILURES
-            user.locked_until = now + timedelta(minutes=min(LOCK_MINUTES * 2 ** extra, 24 * 60))
-        session.flush()
         raise AuthenticationFailed("Wrong username or password.") from None
-    user.failed_logins = 0
-    user.locked_until = None
+    attempt.succeeded()
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    session.flush()
+        session.flush()
     return _principal(user)
 
 
-def get_principal(session: Session, user_id: int) -> Principal | None:
-    """The active user with ``user_id``, or None (e.g. disabled since the session began)."""
-    user = session.get(User, user_id)
-    return _principal(user) if user is not None and user.active else None
+def principal_for_session(session: Session, session_id: str,
+                          now: datetime | None = None) -> Principal | None:
+    """The user of a live login session, or None (logged out, disabled, idle, too old)."""
+    user = user_for_session(session, session_id, now)
+    return _principal(user) if user is not None else None
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, username: str, name: str) -> str:
-    """A new API token for ``username``; the token is returned once and stored only hashed."""
-    user = session.execute(select(User).where(User.username == username.strip().lower())
-                           ).scalar_one_or_none()
-    if user is None:
-        raise NotFound(f"There is no user {username}.", field="username", value=username)
+def create_token(session: Session, username: str, name: str, *, days: int = TOKEN_DAYS,
+                 now: datetime | None = None) -> str:
+    """A new API token for ``username`` valid for ``days`` days; the token is returned once and
+    stored only hashed."""
+    if not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(f"A token is valid for 1 to {MAX_TOKEN_DAYS} days.", field="days",
+                           value=days)
+    user = _user(session, username)
     token = "lr_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name or "token", token_hash=_token_hash(token)))
+    session.add(ApiToken(user_id=user.id, name=name or "token", token_hash=_token_hash(token),
+                         expires_at=(now or datetime.now(UTC)) + timedelta(days=days)))
     session.flush()
     return token
 
 
-def principal_for_token(session: Session, token: str) -> Principal:
-    """The user a bearer token belongs to, or :class:`PermissionDenied`."""
+def list_tokens(session: Session, username: str, now: datetime | None = None) -> list[dict]:
+    """A user's tokens, oldest first: id, name, dates and state (never the token)."""
+    now = now or datetime.now(UTC)
+    user = _user(session, username)
+    rows = session.execute(select(ApiToken).where(ApiToken.user_id == user.id)
+                           .order_by(ApiToken.id)).scalars()
+    return [{"id": t.id, "name": t.name, "created_at": t.created_at,
+             "last_used_at": t.last_used_at, "expires_at": t.expires_at,
+             "state": "revoked" if t.revoked else "expired" if t.expires_at <= now
+             else "active"} for t in rows]
+
+
+def revoke_token(session: Session, token_id: int | None = None, *, username: str | None = None,
+                 name: str | None = None) -> int:
+    """Revoke one token by its id, or a user's tokens of one name; returns how many."""
+    query = update(ApiToken).where(ApiToken.revoked.is_(False)).values(revoked=True)
+    if token_id is not None:
+        query, what = query.where(ApiToken.id == token_id), f"token {token_id}"
+    elif username and name:
+        query = query.where(ApiToken.user_id == _user(session, username).id,
+                            ApiToken.name == name)
+        what = f"token named {name!r} of {username}"
+    else:
+        raise InvalidInput("Name the token by its id, or by user and name.", field="token")
+    count = session.execute(query).rowcount
+    if not count:
+        raise NotFound(f"There is no active {what}.", field="token", value=token_id or name)
+    return count
+
+
+def principal_for_token(session: Session, token: str, now: datetime | None = None) -> Principal:
+    """The user a bearer token belongs to, or :class:`AuthenticationFailed`."""
+    now = now or datetime.now(UTC)
     row = session.execute(
         select(ApiToken, User).join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == _token_hash(token or ""), ApiToken.revoked.is_(False),
-               User.active.is_(True))
+               ApiToken.expires_at > now, User.active.is_(True))
     ).first()
     if row is None:
-        raise AuthenticationFailed("The API token is unknown, revoked or of a disabled user.")
+        raise AuthenticationFailed("The API token is unknown, expired, revoked or of a "
+                                   "disabled user.")
     token_row, user = row
-    token_row.last_used_at = datetime.now(UTC)
+    token_row.last_used_at = now
     return _principal(user)

@@ -8,14 +8,13 @@ within 1 km of the railway when rail is needed, and with enough power when a nee
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from landreg.errors import InvalidInput, NotFound, TooManyRequests
+from landreg import ratelimit
+from landreg.errors import InvalidInput, NotFound
 from landreg.models import ENQUIRY_STATUS, Enquiry
 from landreg.registry.fields import parse_bool, parse_number, parse_text
 from landreg.registry.search import PlotQuery, search_plots
@@ -26,15 +25,6 @@ RAIL_WITHIN_M = 1000.0
 MATCHES = 10
 FIELDS = ("company", "contact_name", "email", "phone", "profile", "min_daa", "max_daa",
           "timing", "rail_needed", "power_mw", "message", "consent")
-
-
-class TooManyEnquiries(TooManyRequests):
-    """Raised when one sender has sent too many enquiries in the last hour."""
-
-
-def source_hash(remote: str, secret: str) -> str:
-    """A keyed hash of the sender's address: enough to rate-limit, useless to identify."""
-    return hashlib.sha256(f"{secret}:{remote}".encode()).hexdigest()[:32]
 
 
 def clean_enquiry(data: dict[str, Any], suitability: Suitability) -> dict[str, Any]:
@@ -116,17 +106,22 @@ def _rail_distance(session: Session, suitability: Suitability, ids: list[int]) -
 
 
 def create_enquiry(session: Session, suitability: Suitability, data: dict[str, Any], *,
-                   source: str | None = None, now: datetime | None = None) -> Enquiry:
-    """Check, rate-limit, match and store an enquiry (one transaction: all or nothing)."""
+                   engine: Engine | None = None, rate_key: str | None = None,
+                   now: float | None = None) -> Enquiry:
+    """Check, rate-limit, match and store an enquiry (one transaction: all or nothing).
+
+    With ``rate_key`` (e.g. ``client_key("enquiry")``) a well-formed enquiry counts against
+    ``MAX_PER_HOUR`` for that sender in the shared limiter on ``engine`` *before* anything is
+    stored: one atomic counter, so parallel posts cannot all pass a check that only five
+    should pass. A form with mistakes does not count."""
     need = clean_enquiry(data, suitability)
-    if source:
-        since = (now or datetime.now(UTC)) - timedelta(hours=1)
-        recent = session.execute(select(func.count()).select_from(Enquiry).where(
-            Enquiry.source_hash == source, Enquiry.created_at >= since)).scalar_one()
-        if recent >= MAX_PER_HOUR:
-            raise TooManyEnquiries("Too many enquiries from your address in the last hour; "
-                                   "please call or e-mail the kommune instead.")
-    enquiry = Enquiry(**need, matches=match(session, suitability, need), source_hash=source)
+    if rate_key is not None:
+        if engine is None:
+            raise ValueError("rate_key needs the engine of the shared limiter")
+        ratelimit.enforce(engine, rate_key, limit=MAX_PER_HOUR, window=3600, now=now,
+                          message="Too many enquiries from your address in the last hour; "
+                                  "please call or e-mail the kommune instead.")
+    enquiry = Enquiry(**need, matches=match(session, suitability, need))
     session.add(enquiry)
     session.flush()
     return enquiry
@@ -134,7 +129,10 @@ def create_enquiry(session: Session, suitability: Suitability, data: dict[str, A
 
 def update_enquiry(session: Session, enquiry_id: int, *, status: str | None = None,
                    handled_by: str | None = None) -> Enquiry:
-    """Set an enquiry's status (ny, under_arbeid, besvart, avsluttet) and/or its handler."""
+    """Set an enquiry's status (ny, under_arbeid, besvart, avsluttet) and/or its handler.
+
+    ``handled_by`` is the username of an active user (the web layer passes the logged-in
+    planner unless another is named), never free text."""
     enquiry = session.get(Enquiry, enquiry_id) if 0 < enquiry_id < 2**31 else None
     if enquiry is None:
         raise NotFound(f"There is no enquiry {enquiry_id}.", field="id", value=enquiry_id)
@@ -144,9 +142,21 @@ def update_enquiry(session: Session, enquiry_id: int, *, status: str | None = No
                                field="status", value=status)
         enquiry.status = status
     if handled_by is not None:
-        enquiry.handled_by = parse_text("handled_by", handled_by, max_length=100)
+        enquiry.handled_by = _active_username(session, handled_by)
     session.flush()
     return enquiry
+
+
+def _active_username(session: Session, username: object) -> str:
+    from landreg.models import User
+
+    name = username.strip().lower() if isinstance(username, str) else ""
+    found = session.execute(select(User.username).where(
+        User.username == name, User.active.is_(True))).scalar_one_or_none() if name else None
+    if found is None:
+        raise InvalidInput("handled_by must be the username of an active planner or admin.",
+                           field="handled_by", value=str(username)[:100])
+    return found
 
 
 def list_enquiries(session: Session) -> list[Enquiry]:

@@ -1,31 +1,59 @@
 """Login, logout and who is asking: a session cookie for people, a bearer token for scripts.
 
-Sessions are signed cookies (HttpOnly, SameSite=Lax, Secure when LANDREG_SECURE_COOKIES is
-set); every form and every cookie-authenticated write carries a CSRF token (Flask-WTF).
-Requests with ``Authorization: Bearer <token>`` are authenticated by the token alone and need
-no CSRF token (a browser never adds that header by itself).
+The session cookie is signed, HttpOnly and SameSite=Lax, Secure (and named ``__Host-session``)
+when LANDREG_SECURE_COOKIES is set; it carries only a random session id. The session itself
+lives in the database (``landreg/auth/sessions.py``): logout or disabling the user ends it on
+the server, it ends after 8 hours idle and 24 hours at most, and login always starts a new one.
+Logins are throttled per source and per (source, account) (``landreg/auth/throttle.py``).
+
+Every form and every cookie-authenticated write carries a CSRF token (Flask-WTF). Requests with
+``Authorization: Bearer <token>`` are authenticated by the token alone and need no CSRF token
+(a browser never adds that header by itself). A write to ``/api/`` with neither a session nor
+a token is answered 401 before the CSRF check, so a script learns what is really missing.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask, Response, g, redirect, render_template, request, session
 from flask_wtf.csrf import CSRFProtect
 
-from landreg.auth.users import Principal, authenticate, get_principal, principal_for_token
+from landreg.auth.sessions import MAX_AGE, end_session, start_session
+from landreg.auth.users import (
+    Principal,
+    authenticate,
+    principal_for_session,
+    principal_for_token,
+)
 from landreg.errors import AuthenticationFailed, LandregError
+from landreg.web.client import client_key
+from landreg.web.db import engine
 from landreg.web.db import session as db_session
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
+DEFAULT_NEXT = "/map"
 
 
 def init_app(app: Flask) -> None:
-    """Cookie settings and CSRF protection (token-authenticated API calls are exempt)."""
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    """Cookie settings and CSRF protection (token-authenticated API calls are exempt).
+
+    Flask predefines the session-cookie keys (SameSite off, 31 days), so ``setdefault`` would
+    keep Flask's values: the flags are set here, and only a lifetime configured explicitly
+    (differing from Flask's default) is kept."""
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if app.config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if app.config["PERMANENT_SESSION_LIFETIME"] == \
+            Flask.default_config["PERMANENT_SESSION_LIFETIME"]:
+        app.config["PERMANENT_SESSION_LIFETIME"] = MAX_AGE
+    if (app.config.get("SESSION_COOKIE_SECURE") and not app.config.get("SESSION_COOKIE_DOMAIN")
+            and app.config.get("SESSION_COOKIE_PATH") in (None, "/")
+            and app.config.get("APPLICATION_ROOT", "/") == "/"
+            and app.config.get("SESSION_COOKIE_NAME") == "session"):
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"  # only for this host, only HTTPS
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, token requests exempt
     csrf.init_app(app)
@@ -36,7 +64,39 @@ def init_app(app: Flask) -> None:
             return
         if request.headers.get("Authorization", "").startswith("Bearer "):
             return  # authenticated by the token alone; a browser never sends it by itself
+        if request.path.startswith("/api/") and current_principal() is None:
+            raise AuthenticationFailed("Log in or send an API token "
+                                       "(Authorization: Bearer <token>) to change the register.")
         csrf.protect()
+
+
+# anything but the characters RFC 3986 allows in a URL (no quotes, no <>, no backslash)
+_UNSAFE_RAW = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]")  # what browsers drop or trim from a URL
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else ``/map``.
+
+    Judged as browsers read it: the raw value may hold only characters RFC 3986 allows (no
+    spaces, controls, quotes or backslashes), and it and every percent-decoded form of it
+    (with the tabs, newlines and spaces browsers drop removed) must parse without scheme or
+    host and start with exactly one ``/``. So ``//evil``, ``/\\evil``, ``/%09/evil``,
+    ``/%2F%2Fevil`` and ``javascript:…`` all fall back to the map."""
+    if not target or len(target) > 2000 or _UNSAFE_RAW.search(target):
+        return DEFAULT_NEXT
+    form = target
+    for _ in range(4):
+        bare = _INVISIBLE.sub("", form)
+        parts = urlsplit(bare)
+        if ("\\" in bare or parts.scheme or parts.netloc or not bare.startswith("/")
+                or bare.startswith("//")):
+            return DEFAULT_NEXT
+        decoded = unquote(form)
+        if decoded == form:
+            return target
+        form = decoded
+    return DEFAULT_NEXT  # encoded over and over: no honest link looks like that
 
 
 def current_principal() -> Principal | None:
@@ -48,10 +108,11 @@ def current_principal() -> Principal | None:
     if header.startswith("Bearer "):
         principal = principal_for_token(db_session(), header[7:].strip())
         db_session().commit()  # last_used_at
-    elif session.get("user_id"):
-        principal = get_principal(db_session(), int(session["user_id"]))
+    elif session.get("sid"):
+        principal = principal_for_session(db_session(), str(session["sid"]))
+        db_session().commit()  # last_seen_at
         if principal is None:
-            session.clear()
+            session.clear()  # logged out, disabled, idle or too old
     g.principal = principal
     return principal
 
@@ -66,35 +127,41 @@ def require_principal() -> Principal:
 
 @bp.get("/login")
 def login_form() -> str:
-    """The login page."""
-    return render_template("login.html", error=None, next=request.args.get("next", "/map"))
+    """The login page (``next`` is kept only when it is a path on this site)."""
+    return render_template("login.html", error=None, next=safe_next(request.args.get("next")))
 
 
 @bp.post("/login")
-def login() -> Response | tuple[str, int]:
-    """Check the password; lock the account for a while after repeated failures."""
-    target = request.form.get("next") or "/map"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/map"
+def login() -> Response | tuple[str, int, dict]:
+    """Check the password (throttled per source and account) and start a new session."""
+    from landreg.web.errors import status_of
+
+    target = safe_next(request.form.get("next"))
     try:
         principal = authenticate(db_session(), request.form.get("username", ""),
-                                 request.form.get("password", ""))
+                                 request.form.get("password", ""), engine=engine(),
+                                 source=client_key("client"))
     except LandregError as exc:
-        db_session().commit()  # keep the failure count
-        status = 429 if exc.code == "account_locked" else 401
-        return render_template("login.html", error=exc.message, next=target), status
+        db_session().rollback()
+        retry = getattr(exc, "retry_after", None)
+        return (render_template("login.html", error=exc.message, next=target),
+                status_of(exc), {"Retry-After": str(retry)} if retry else {})
+    session_id = start_session(db_session(), principal.id)
     db_session().commit()
-    session.clear()
-    session["user_id"] = principal.id
+    session.clear()  # nothing from before the login survives (session fixation)
+    session["sid"] = session_id
     session.permanent = True
     return redirect(target)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Forget the session."""
+    """End the session on the server: the cookie, or any copy of it, stops working."""
+    if session.get("sid"):
+        end_session(db_session(), str(session["sid"]))
+        db_session().commit()
     session.clear()
-    return redirect("/map")
+    return redirect(DEFAULT_NEXT)
 
 
 @bp.get("/api/me")

@@ -12,14 +12,14 @@ from landreg.forum.compare import compare, parse_ids
 from landreg.forum.enquiries import (
     create_enquiry,
     list_enquiries,
-    source_hash,
     update_enquiry,
 )
 from landreg.registry.search import fetch_one
 from landreg.scoring.catalogue import parse_weights
 from landreg.web import params
 from landreg.web.auth import current_principal, require_principal
-from landreg.web.db import session, settings
+from landreg.web.client import client_key
+from landreg.web.db import engine, session, settings
 from landreg.web.suitability import suitability
 
 bp = Blueprint("forum", __name__)
@@ -298,10 +298,11 @@ def enquiry_form() -> str:
 
 
 @bp.post("/enquiry")
-def enquiry_submit() -> tuple[str, int]:
-    """Store, match and thank; a mistake re-shows the form with the message."""
-    from flask import current_app
+def enquiry_submit() -> tuple[str, int] | tuple[str, int, dict]:
+    """Store, match and thank; a mistake re-shows the form with the message.
 
+    At most ``MAX_PER_HOUR`` enquiries per sender (the address behind the trusted proxies),
+    counted atomically in the shared limiter."""
     from landreg.errors import LandregError
     from landreg.web.errors import status_of
     from landreg.web.pages import _page_context
@@ -310,14 +311,16 @@ def enquiry_submit() -> tuple[str, int]:
     lang = pick_lang(request.args.get("lang"))
     form = request.form.to_dict()
     profiles = [(p.id, p.name_nb) for p in suitability().profiles.values()]
-    source = source_hash(request.remote_addr or "", current_app.config["SECRET_KEY"])
     try:
-        enquiry = create_enquiry(session(), suitability(), form, source=source)
+        enquiry = create_enquiry(session(), suitability(), form, engine=engine(),
+                                 rate_key=client_key("enquiry"))
         session().commit()
     except LandregError as exc:
         session().rollback()
-        return render_template("enquiry.html", profiles=profiles, error=exc.message,
-                               form=form, **_page_context(lang)), status_of(exc)
+        retry = getattr(exc, "retry_after", None)
+        return (render_template("enquiry.html", profiles=profiles, error=exc.message,
+                                form=form, **_page_context(lang)), status_of(exc),
+                {"Retry-After": str(retry)} if retry else {})
     return render_template("enquiry_thanks.html", matches=enquiry.matches,
                            **_page_context(lang)), 201
 
@@ -350,7 +353,8 @@ def enquiries_api() -> Response:
 
 @bp.patch("/api/enquiries/<int:enquiry_id>")
 def enquiry_update(enquiry_id: int) -> Response:
-    """Set status and/or handler of an enquiry (planners only)."""
+    """Set status and/or handler of an enquiry (planners only). The handler is the caller
+    unless ``handled_by`` names another active user; it is never free text."""
     who = require_principal()
     body = request.get_json(silent=True) or {}
     e = update_enquiry(session(), enquiry_id, status=body.get("status"),

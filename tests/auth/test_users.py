@@ -1,22 +1,22 @@
-"""Accounts: password hashing, lockout, tokens, kommune permissions."""
+"""Accounts: password hashing, login throttling, tokens, kommune permissions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import uuid
 
 import pytest
 from sqlalchemy import select
 
+from landreg.auth.throttle import PAIR_LIMIT, TooManyLogins
 from landreg.auth.users import (
-    MAX_FAILURES,
     add_user,
     authenticate,
     create_token,
     principal_for_token,
     set_active,
 )
+from landreg.db import get_engine
 from landreg.errors import (
-    AccountLocked,
     AuthenticationFailed,
     InvalidInput,
     PermissionDenied,
@@ -25,42 +25,56 @@ from landreg.errors import (
 from landreg.models import ApiToken, User
 
 
-def test_password_is_hashed_with_argon2_and_login_works(session):
+@pytest.fixture
+def login(database_url):
+    """``login(username, password, source=…)`` with the real throttle; each test its own
+    source so the counters of one test do not reach another."""
+    engine, source = get_engine(database_url), f"test:{uuid.uuid4().hex}"
+
+    def attempt(session, username, password, *, source=source, now=None):
+        return authenticate(session, username, password, engine=engine, source=source,
+                            now=now)
+    return attempt
+
+
+def test_password_is_hashed_with_argon2_and_login_works(session, login):
     user, password = add_user(session, "Kari.Nordmann", role="planner", kommuner=["3401"])
     assert user.username == "kari.nordmann" and len(password) >= 20
     stored = session.execute(select(User.password_hash).where(User.id == user.id)).scalar_one()
     assert stored.startswith("$argon2id$") and password not in stored
-    assert authenticate(session, "KARI.NORDMANN", password).id == user.id
+    assert login(session, "KARI.NORDMANN", password).id == user.id
 
 
-def test_wrong_password_and_unknown_user_say_the_same(session):
+def test_wrong_password_and_unknown_user_say_the_same(session, login):
     add_user(session, "ola", role="planner", kommuner=["3415"], password="correct horse battery")
     with pytest.raises(AuthenticationFailed) as a:
-        authenticate(session, "ola", "wrong password!")
+        login(session, "ola", "wrong password!")
     with pytest.raises(AuthenticationFailed) as b:
-        authenticate(session, "nobody", "wrong password!")
+        login(session, "nobody", "wrong password!")
     assert a.value.message == b.value.message == "Wrong username or password."
 
 
-def test_lockout_after_repeated_failures_then_unlock(session):
+def test_failures_are_throttled_per_source_not_locked(session, login):
     add_user(session, "per", role="planner", kommuner=["3416"], password="correct horse battery")
-    t0 = datetime.now(UTC)
-    for _ in range(MAX_FAILURES):
+    t0 = 1_800_000_000.0 - 1_800_000_000 % 900
+    for _ in range(PAIR_LIMIT):
         with pytest.raises(AuthenticationFailed):
-            authenticate(session, "per", "nope", now=t0)
-    with pytest.raises(AccountLocked, match="locked"):
-        authenticate(session, "per", "correct horse battery", now=t0 + timedelta(minutes=1))
-    later = t0 + timedelta(minutes=16)
-    assert authenticate(session, "per", "correct horse battery", now=later).username == "per"
+            login(session, "per", "nope", now=t0)
+    with pytest.raises(TooManyLogins, match="try again in"):
+        login(session, "per", "correct horse battery", now=t0 + 60)
+    # the owner elsewhere is not locked out, and the pair's next window starts afresh
+    assert login(session, "per", "correct horse battery", source="elsewhere",
+                 now=t0 + 60).username == "per"
+    assert login(session, "per", "correct horse battery", now=t0 + 901).username == "per"
 
 
-def test_disabled_user_cannot_log_in_or_use_tokens(session):
+def test_disabled_user_cannot_log_in_or_use_tokens(session, login):
     add_user(session, "liv", role="admin", password="correct horse battery")
     token = create_token(session, "liv", "qgis")
     assert principal_for_token(session, token).username == "liv"
     set_active(session, "liv", False)
     with pytest.raises(AuthenticationFailed):
-        authenticate(session, "liv", "correct horse battery")
+        login(session, "liv", "correct horse battery")
     with pytest.raises(AuthenticationFailed):
         principal_for_token(session, token)
 

@@ -1,4 +1,4 @@
-"""Planners change the register over HTTP: roles, kommune rights, CSRF, lockout, tokens,
+"""Planners change the register over HTTP: roles, kommune rights, CSRF, throttling, tokens,
 optimistic locking and history — on real PostGIS, with the app's own transactions."""
 
 from __future__ import annotations
@@ -179,15 +179,20 @@ def test_bad_edits(app, accounts):
     assert res.status_code == 400 and "self-intersection" in res.get_json()["description"]
 
 
-def test_lockout_after_repeated_wrong_passwords(app, database_url):
+def test_throttle_after_repeated_wrong_passwords(app, database_url):
     name = f"lock{uuid.uuid4().hex[:6]}"
     with session_scope(get_engine(database_url)) as s:
         add_user(s, name, role="planner", kommuner=["3416"], password=PASSWORD)
     c = app.test_client()
+    c.environ_base["REMOTE_ADDR"] = "10.77.0.1"
     codes = [login(c, name, "wrong password").status_code for _ in range(5)]
     assert codes == [401] * 5
-    locked = login(c, name)
-    assert locked.status_code == 429 and "locked" in locked.get_data(as_text=True)
+    throttled = login(c, name)
+    assert throttled.status_code == 429 and "try again in" in throttled.get_data(as_text=True)
+    assert int(throttled.headers["Retry-After"]) > 0
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.77.0.2"
+    assert login(elsewhere, name).status_code == 302  # the owner is not locked out
     with session_scope(get_engine(database_url)) as s:
         s.execute(delete(User).where(User.username == name))
 
