@@ -18,6 +18,7 @@ from landreg.errors import AuthenticationFailed, LandregError
 from landreg.web.db import session as db_session
 
 bp = Blueprint("auth", __name__)
+ENVIRON_USER = "landreg.user"  # the WSGI environ key the access log reads the username from
 csrf = CSRFProtect()
 
 
@@ -53,6 +54,8 @@ def current_principal() -> Principal | None:
         if principal is None:
             session.clear()
     g.principal = principal
+    if principal is not None:  # for the access log (landreg.gunicorn_conf), never the secret
+        request.environ[ENVIRON_USER] = principal.username
     return principal
 
 
@@ -86,6 +89,7 @@ def login() -> Response | tuple[str, int]:
     db_session().commit()
     session.clear()
     session["user_id"] = principal.id
+    request.environ[ENVIRON_USER] = principal.username
     session.permanent = True
     return redirect(target)
 
