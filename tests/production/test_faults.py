@@ -175,6 +175,14 @@ def test_killing_the_server_mid_import_never_half_writes(how, scratch, server_fa
 PGBIN = Path("/usr/lib/postgresql/15/bin")
 
 
+def running(pid: int) -> bool:
+    """True while a process exists and is not a zombie."""
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
 class Cluster:
     """A throwaway, durable PostgreSQL cluster of the test's own (never the suite's)."""
 
@@ -201,8 +209,12 @@ class Cluster:
         subprocess.run(argv, check=True, capture_output=True)
 
     def start(self) -> None:
-        self.owner(PGBIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-o",
-                   f"-p {self.port}", "-w", "-t", "60", "start")
+        try:
+            self.owner(PGBIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-o",
+                       f"-p {self.port}", "-w", "-t", "60", "start")
+        except subprocess.CalledProcessError as exc:
+            raise AssertionError(f"{exc.stdout}{exc.stderr}\n"
+                                 + (self.dir / "log").read_text()[-3000:]) from exc
 
     def kill9(self) -> None:
         """SIGKILL the postmaster and every backend at once — a crash, not a shutdown."""
@@ -211,11 +223,13 @@ class Cluster:
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if not any(Path(f"/proc/{p}").exists() and "zombie" not in
-                       Path(f"/proc/{p}/status").read_text() for p in pids):
-                return
+        while time.monotonic() < deadline and any(running(p) for p in pids):
             time.sleep(0.05)
+        # The dead postmaster may linger as a zombie until something reaps it, and PostgreSQL
+        # takes a zombie's pid in postmaster.pid for a live server. After a real crash or power
+        # cut no old process remains, so the stale lock files go.
+        (self.data / "postmaster.pid").unlink(missing_ok=True)
+        (self.dir / f".s.PGSQL.{self.port}.lock").unlink(missing_ok=True)
 
     def remove(self) -> None:
         subprocess.run(["runuser", "-u", "postgres", "--"] * self.root
