@@ -8,8 +8,10 @@ first ``pg_dump`` on the PATH is the fallback.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -89,13 +91,51 @@ def user_tables(url: str) -> list[str]:
             "AND tablename <> 'spatial_ref_sys' ORDER BY 1")).scalars())
 
 
+# Drops landreg's own objects in the public schema (never those of an extension such as PostGIS,
+# which a non-superuser could not recreate), in the caller's transaction.
+CLEAN_PUBLIC = """
+DO $clean$
+DECLARE
+  item text;
+BEGIN
+  FOREACH item IN ARRAY coalesce((
+    SELECT array_agg(format('DROP %s IF EXISTS %I.%I CASCADE',
+                            CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                           WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                            n.nspname, c.relname))
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = c.oid AND d.deptype = 'e')), '{}')
+  LOOP EXECUTE item; END LOOP;
+  FOREACH item IN ARRAY coalesce((
+    SELECT array_agg(format('DROP ROUTINE IF EXISTS %s CASCADE', p.oid::regprocedure))
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                      AND d.objid = p.oid AND d.deptype = 'e')), '{}')
+  LOOP EXECUTE item; END LOOP;
+  FOREACH item IN ARRAY coalesce((
+    SELECT array_agg(format('DROP TYPE IF EXISTS %s CASCADE', t.oid::regtype))
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                      AND d.objid = t.oid AND d.deptype = 'e')), '{}')
+  LOOP EXECUTE item; END LOOP;
+END
+$clean$;
+"""
+
+
 def restore_database(url: str, source: Path, *, clean: bool = False) -> None:
     """Restore a custom-format dump into the database at ``url``, in one transaction.
 
     Without ``clean`` the database must hold no tables (else :class:`RestoreRefused`). With
-    ``clean`` the ``public`` schema is dropped and recreated first, in the same transaction as
-    the restore: tables the backup does not know (from a newer migration) go too, and if
-    anything fails the database is left exactly as it was."""
+    ``clean`` every landreg object in it is dropped first, in the same transaction as the
+    restore: tables the backup does not know (from a newer migration) go too, and if anything
+    fails the database is left exactly as it was. Extensions (PostGIS) are not part of the
+    restore — they are created when missing and otherwise kept, with PostGIS's own
+    ``spatial_ref_sys`` — so the database's owner can restore without being a superuser."""
     listing = subprocess.run([pg_program("pg_restore"), "--list", str(source)],
                              capture_output=True, text=True)
     if listing.returncode != 0:
@@ -109,21 +149,29 @@ def restore_database(url: str, source: Path, *, clean: bool = False) -> None:
             f"{', '.join(tables[:3])}). Restore into an empty database, or pass --clean to "
             "replace everything it holds.", field="database", value=make_url(url).database)
     get_engine(url).dispose()  # our own pooled connections must not hold locks on the tables
-    script = subprocess.Popen([pg_program("pg_restore"), "--no-owner", "--file=-", str(source)],
-                              stdout=subprocess.PIPE)
-    prologue = b"DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n" if clean else b""
-    psql = subprocess.Popen([pg_program("psql"), "-X", "-q", "--set=ON_ERROR_STOP=1",
-                             "--single-transaction", "-f", "-"], env=libpq_env(url),
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    assert psql.stdin is not None and script.stdout is not None
-    try:
-        psql.stdin.write(prologue)
-        shutil.copyfileobj(script.stdout, psql.stdin, 1 << 20)
-        psql.stdin.close()
-    except BrokenPipeError:
-        pass  # psql stopped at an error; its message follows
-    script.wait()
-    err = psql.stderr.read().decode(errors="replace") if psql.stderr else ""
-    if psql.wait() != 0 or script.returncode != 0:
-        raise ConfigurationError(f"The restore failed and changed nothing: {err.strip()}")
+    entries = [line for line in listing.stdout.splitlines()
+               if not re.search(r"\bEXTENSION\b|\bspatial_ref_sys\b", line)]
+    prologue = "CREATE EXTENSION IF NOT EXISTS postgis;\n" + (CLEAN_PUBLIC if clean else "")
+    with tempfile.NamedTemporaryFile("w", suffix=".list") as toc:
+        toc.write("\n".join(entries) + "\n")
+        toc.flush()
+        script = subprocess.Popen([pg_program("pg_restore"), "--no-owner", "--no-privileges",
+                                   f"--use-list={toc.name}", "--file=-", str(source)],
+                                  stdout=subprocess.PIPE)
+        psql = subprocess.Popen([pg_program("psql"), "-X", "-q", "--set=ON_ERROR_STOP=1",
+                                 "--single-transaction", "-f", "-"],
+                                env={**libpq_env(url),
+                                     "PGOPTIONS": "-c client_min_messages=warning"},
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        assert psql.stdin is not None and script.stdout is not None
+        try:
+            psql.stdin.write(prologue.encode())
+            shutil.copyfileobj(script.stdout, psql.stdin, 1 << 20)
+            psql.stdin.close()
+        except BrokenPipeError:
+            pass  # psql stopped at an error; its message follows
+        script.wait()
+        err = psql.stderr.read().decode(errors="replace") if psql.stderr else ""
+        if psql.wait() != 0 or script.returncode != 0:
+            raise ConfigurationError(f"The restore failed and changed nothing: {err.strip()}")

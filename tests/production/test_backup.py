@@ -130,3 +130,31 @@ def test_a_failed_restore_changes_nothing(register, tmp_path):
     assert fingerprint(register) == before
     res = cli(register, "db", "restore", str(tmp_path / "nothing.txt"))
     assert res.exit_code == 2  # click: no such file
+
+
+def test_the_databases_owner_restores_without_being_superuser(register, tmp_path):
+    """Production: the app's role owns the database, PostGIS was created by postgres."""
+    dump = tmp_path / "owner.dump"
+    assert cli(register, "db", "backup", str(dump)).exit_code == 0
+    before = fingerprint(register)
+    role, name = "landreg_owner_test", make_url(register).database + "_owned"
+    admin = create_engine(make_url(_server_url()), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        conn.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER"))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER {role}'))
+    owned = make_url(register).set(database=name)
+    with create_engine(owned).begin() as conn:
+        conn.execute(text("CREATE EXTENSION postgis"))
+    owned = owned.set(username=role).render_as_string(hide_password=False)
+    try:
+        for args in (("db", "restore", str(dump)), ("db", "restore", str(dump), "--clean")):
+            res = cli(owned, *args)
+            assert res.exit_code == 0, res.output
+            assert fingerprint(owned) == before
+    finally:
+        get_engine.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()
