@@ -47,7 +47,7 @@ def command(ctx: click.Context, host: str, port: int, workers: int | None,
         from landreg.web import create_app
 
         say(ctx, f"landreg (development server) on http://{host}:{port}/")
-        create_app(settings=settings).run(host=host, port=port, threaded=True, debug=True,
+        create_app(settings=settings).run(host=host, port=port, threaded=True,
                                           use_reloader=True)
         return
     env = dict(os.environ)
