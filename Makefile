@@ -4,7 +4,9 @@
 # Set LANDREG_DATABASE_URL to use an existing PostGIS instead of the project-local cluster.
 
 SHELL := /bin/bash
-PYTHON ?= python3
+# Debian's python3 when present: the app runs as the unprivileged `landreg` user, which must be
+# able to execute the venv's interpreter (a pyenv build under /root is out of its reach).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV := .venv
 BIN := $(VENV)/bin
 LANDREG_PG_PORT ?= 5433

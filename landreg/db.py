@@ -20,8 +20,13 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
-    """Return the (cached) engine for a database URL."""
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    """Return the (cached) engine for a database URL.
+
+    ``pool_pre_ping`` replaces connections that died with a database restart, so the app
+    recovers by itself; ``connect_timeout`` makes an unreachable database a quick error (a 503
+    in the web app) instead of a hung request."""
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         connect_args={"connect_timeout": 5})
 
 
 @contextmanager

@@ -130,6 +130,12 @@ class ConfigurationError(LandregError):
 
 
 class DatabaseUnavailable(LandregError):
-    """Raised when the database cannot be reached or lacks PostGIS."""
+    """Raised when the database cannot be reached or lacks PostGIS.
+
+    ``retry_after`` (seconds), when given, becomes the response's ``Retry-After`` header."""
 
     code = "database_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

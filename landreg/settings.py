@@ -10,6 +10,7 @@ from landreg.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_PORT = 5433
+SECRET_KEY_FILE = "secret_key"
 
 
 def _default_database_url() -> str:
@@ -36,6 +37,12 @@ class Settings:
     trusted_proxies:
         How many reverse proxies stand in front of the app (``LANDREG_TRUSTED_PROXIES``,
         default 0): client addresses are taken from ``X-Forwarded-For`` only that deep.
+    instance_dir:
+        The app's own writable state (``LANDREG_INSTANCE_DIR``, default ``.local/instance``):
+        the session signing key, generated once and shared by every worker and restart.
+    backup_dir:
+        Where ``landreg db backup`` writes when given no file (``LANDREG_BACKUP_DIR``,
+        default ``.local/backups``).
     """
 
     database_url: str = field(default_factory=_default_database_url)
@@ -45,6 +52,8 @@ class Settings:
     max_upload_mb: int = 50
     scoring_res: float = 25.0
     trusted_proxies: int = 0
+    instance_dir: Path = REPO_ROOT / ".local" / "instance"
+    backup_dir: Path = REPO_ROOT / ".local" / "backups"
 
     @property
     def demo_gpkg(self) -> Path:
@@ -63,6 +72,10 @@ class Settings:
             kwargs["cache_dir"] = Path(env["LANDREG_LAYERS_DIR"]) / "cache"
         if env.get("LANDREG_CACHE_DIR"):
             kwargs["cache_dir"] = Path(env["LANDREG_CACHE_DIR"])
+        for name, key in (("LANDREG_INSTANCE_DIR", "instance_dir"),
+                          ("LANDREG_BACKUP_DIR", "backup_dir")):
+            if env.get(name):
+                kwargs[key] = Path(env[name])
         if env.get("LANDREG_SECRET_KEY"):
             kwargs["secret_key"] = env["LANDREG_SECRET_KEY"]
         if env.get("LANDREG_MAX_UPLOAD_MB"):
@@ -91,6 +104,48 @@ class Settings:
                     field="LANDREG_SCORING_RES", value=env["LANDREG_SCORING_RES"],
                 ) from exc
         return cls(**kwargs)
+
+
+def load_secret_key(instance_dir: Path) -> str:
+    """The session signing key kept in ``instance_dir/secret_key``, generated on first use.
+
+    Every worker and every restart signs with the same key, so a login made through one worker
+    holds on all of them. The file is created with mode 0600 and ``O_EXCL``: when several
+    workers start at once, one writes it and the others read that one."""
+    import secrets
+
+    path = instance_dir / SECRET_KEY_FILE
+    for _ in range(50):
+        try:
+            key = path.read_text().strip()
+        except FileNotFoundError:
+            key = ""
+        except PermissionError as exc:
+            raise ConfigurationError(
+                f"Cannot read the session key {path}: it belongs to another user. Start the app "
+                "with `landreg serve` (as root or as that user) or set LANDREG_SECRET_KEY.",
+                field="LANDREG_INSTANCE_DIR", value=str(instance_dir)) from exc
+        if key:
+            return key
+        try:
+            instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker is writing it: read it again
+            import time
+
+            time.sleep(0.02)
+            continue
+        except OSError as exc:
+            raise ConfigurationError(
+                f"Cannot create the session key {path} ({exc.strerror}); make the folder "
+                "writable or set LANDREG_SECRET_KEY.",
+                field="LANDREG_INSTANCE_DIR", value=str(instance_dir)) from exc
+        key = secrets.token_hex(32)
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+        return key
+    raise ConfigurationError(f"The session key file {path} stays empty; remove it.",
+                             field="LANDREG_INSTANCE_DIR", value=str(instance_dir))
 
 
 def normalise_database_url(url: str) -> str:

@@ -9,8 +9,13 @@
 #
 # The cluster lives in .local/pg (git-ignored) and runs as the `postgres` user when started by
 # root (PostgreSQL refuses to run as root). It listens on 127.0.0.1:$LANDREG_PG_PORT (5433 by
-# default, so it never clashes with a system cluster) and trusts local connections: it is a
-# development and test database, never a production one.
+# default, so it never clashes with a system cluster) and trusts local connections only.
+#
+# It is durable: fsync, full_page_writes and synchronous_commit are on, so a power cut cannot
+# lose or corrupt the register `make run` serves. The settings live in landreg.conf (rewritten on
+# every `up`, so a cluster made by an older version with fsync=off is made durable on its next
+# start). The test suite shares the cluster but turns synchronous_commit off for its own
+# throwaway databases only (tests/conftest.py): their commits need not wait for the disk.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,16 +69,33 @@ init_cluster() {
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$ROOT/.local/pg"
   say "initialising a new cluster in $DATA"
   as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  cat >>"$DATA/postgresql.conf" <<CONF
-# landreg: a local development/test cluster
+}
+
+write_conf() {
+  # landreg's settings, included last so they win over anything earlier in postgresql.conf
+  # (clusters made before landreg.conf had fsync=off appended there).
+  grep -q "^include_if_exists = 'landreg.conf'" "$DATA/postgresql.conf" ||
+    echo "include_if_exists = 'landreg.conf'" | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
+  as_owner tee "$DATA/landreg.conf.new" >/dev/null <<CONF
+# landreg: the project-local cluster (written by scripts/pg.sh; edits are overwritten)
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$RUN'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 shared_buffers = 256MB
 max_connections = 200
+# durable: a crash or power cut loses nothing committed and never half-writes a page
+fsync = on
+full_page_writes = on
+synchronous_commit = on
 CONF
+  if cmp -s "$DATA/landreg.conf.new" "$DATA/landreg.conf"; then
+    rm -f "$DATA/landreg.conf.new"
+  else
+    as_owner mv "$DATA/landreg.conf.new" "$DATA/landreg.conf"
+    if is_running; then  # fsync and full_page_writes take effect on reload
+      say "durable settings written; reloading"
+      as_owner "$PGBIN/pg_ctl" -D "$DATA" reload >/dev/null
+    fi
+  fi
 }
 
 is_running() {
@@ -102,7 +124,7 @@ createdb_postgis() {
 }
 
 case "${1:-}" in
-  up) install_packages; init_cluster; start ;;
+  up) install_packages; init_cluster; write_conf; start ;;
   down) if [ -f "$DATA/PG_VERSION" ] && is_running; then
           as_owner "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; say "stopped"; fi ;;
   status) if [ -f "$DATA/PG_VERSION" ] && is_running; then echo "running on 127.0.0.1:$PORT ($DATA)";

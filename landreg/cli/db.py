@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import click
 
@@ -89,3 +90,36 @@ def prepare(ctx: click.Context, demo: bool) -> None:
     say(ctx, f"database at revision {dbmod.current_revision(settings.database_url)}; "
              f"layers {suitability.layers_version}; "
              + ("scores up to date" if not done else f"scored {', '.join(done)}"))
+
+
+@command.command("backup")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, file: Path | None) -> None:
+    """Dump the database to FILE (pg_dump custom format).
+
+    Without FILE it goes to the backups folder (LANDREG_BACKUP_DIR, default .local/backups)
+    as landreg-YYYYMMDD-HHMMSS.dump. The file appears only when the dump is complete."""
+    from landreg.backup import backup_database
+
+    settings = settings_of(ctx)
+    target = backup_database(settings.database_url, file, folder=settings.backup_dir)
+    say(ctx, f"backup written to {target} ({target.stat().st_size / 1e6:.1f} MB)")
+
+
+@command.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--clean", "--force", "clean", is_flag=True,
+              help="Replace what the database holds (default: refuse a non-empty database).")
+@click.pass_context
+def restore(ctx: click.Context, file: Path, clean: bool) -> None:
+    """Restore a backup made by `landreg db backup` — all of it or nothing.
+
+    The database must be empty unless --clean is given; with --clean its schema is replaced
+    in the same transaction, so a failed restore leaves it as it was."""
+    from landreg.backup import restore_database
+
+    settings = settings_of(ctx)
+    restore_database(settings.database_url, file, clean=clean)
+    say(ctx, f"restored {file}; database at revision "
+             f"{dbmod.current_revision(settings.database_url)}")

@@ -1,20 +1,188 @@
-"""``landreg serve``: the web application."""
+"""``landreg serve``: the web application under gunicorn, never as root.
+
+Started as root (``make run`` on a fresh machine), it creates the system user ``landreg`` when
+missing (as PostgreSQL's packages create ``postgres``), gives it its writable places — the
+instance folder (session key), the raster cache and a private temporary folder for uploads —
+makes sure it can read the code and the virtualenv, then drops root *before* exec'ing gunicorn,
+so no process of the server runs as root (the port is above 1024; a reverse proxy owns 443).
+``--dev`` runs Flask's reloading development server instead.
+"""
 
 from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import click
 
 from landreg.cli import say, settings_of
+from landreg.errors import ConfigurationError
+from landreg.settings import REPO_ROOT, Settings, load_secret_key
+
+RUN_USER = "landreg"
+APP = "landreg.web:create_app()"
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="gunicorn workers [default: 2 x CPUs + 1, or LANDREG_WORKERS].")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Threads per worker [default: 4, or LANDREG_THREADS].")
+@click.option("--user", "run_user", default=lambda: os.environ.get("LANDREG_RUN_USER", RUN_USER),
+              show_default=RUN_USER, help="Account the server runs as when started as root.")
+@click.option("--dev", is_flag=True, help="Flask's reloading development server (developers).")
 @click.pass_context
-def command(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the web application (threaded; put it behind gunicorn for production)."""
-    from landreg.web import create_app
+def command(ctx: click.Context, host: str, port: int, workers: int | None,
+            threads: int | None, run_user: str, dev: bool) -> None:
+    """Serve the web application with gunicorn (HUP reloads, TERM stops gracefully)."""
+    settings = settings_of(ctx)
+    if dev:
+        from landreg.web import create_app
 
-    app = create_app(settings=settings_of(ctx))
-    say(ctx, f"landreg on http://{host}:{port}/  (health: /health)")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+        say(ctx, f"landreg (development server) on http://{host}:{port}/")
+        create_app(settings=settings).run(host=host, port=port, threaded=True,
+                                          use_reloader=True)
+        return
+    env = dict(os.environ)
+    if workers:
+        env["LANDREG_WORKERS"] = str(workers)
+    if threads:
+        env["LANDREG_THREADS"] = str(threads)
+    account = None
+    if os.geteuid() == 0:
+        if port < 1024:
+            raise ConfigurationError(
+                "landreg never runs as root, so it cannot bind a port below 1024; serve on "
+                "e.g. 5000 behind a reverse proxy (deploy/nginx-landreg.conf).",
+                field="--port", value=port)
+        account = ensure_user(run_user)
+        env.update(prepare_as_root(settings, account, ctx))
+    else:
+        load_secret_key(settings.instance_dir)  # create it now, not in racing workers
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(settings.instance_dir, account))
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    if not gunicorn.exists():
+        gunicorn = Path(shutil.which("gunicorn") or "gunicorn")
+    argv = [str(gunicorn), "-c", "python:landreg.gunicorn_conf",
+            "--bind", f"{host}:{port}", "--chdir", str(REPO_ROOT), APP]
+    who = account.pw_name if account else pwd.getpwuid(os.geteuid()).pw_name
+    say(ctx, f"landreg on http://{host}:{port}/ (gunicorn, as user {who}; health: /health)")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if account is not None:
+        drop_privileges(account)
+    os.execve(str(gunicorn), argv, env)
+
+
+def fresh_metrics_dir(instance: Path, account: pwd.struct_passwd | None) -> Path:
+    """An empty folder for prometheus_client's per-worker files, so ``/metrics`` adds up all
+    workers (gunicorn_conf's ``child_exit`` marks a dead worker's gauges)."""
+    folder = instance / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700, parents=True)
+    if account is not None:
+        os.chown(folder, account.pw_uid, account.pw_gid)
+    return folder
+
+
+def ensure_user(name: str) -> pwd.struct_passwd:
+    """The unprivileged system account ``name``, created when missing (no home, no shell)."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    result = subprocess.run(
+        ["useradd", "--system", "--user-group", "--no-create-home",
+         "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+         "--comment", "landreg web application", name],
+        capture_output=True, text=True)
+    try:  # a concurrent start may have created it (useradd exits 9 then)
+        account = pwd.getpwnam(name)
+    except KeyError as exc:
+        raise ConfigurationError(f"Cannot create the system user {name!r}: "
+                                 f"{result.stderr.strip()}", field="--user", value=name) from exc
+    click.echo(f"created the system user {name!r} to run the app (never as root)", err=True)
+    return account
+
+
+def prepare_as_root(settings: Settings, account: pwd.struct_passwd,
+                    ctx: click.Context) -> dict[str, str]:
+    """Give ``account`` what it needs: read the code, write the instance folder, the cache and
+    a private temporary folder. Returns the environment additions for the server."""
+    uid, gid = account.pw_uid, account.pw_gid
+    interpreter = Path(sys.executable).resolve()
+    for path in (interpreter, Path(sys.base_prefix).resolve()):
+        blocked = blocked_folders(path, account)
+        repo = REPO_ROOT.resolve()
+        if blocked and blocked[0] not in (repo, *repo.parents) and repo not in blocked[0].parents:
+            raise ConfigurationError(
+                f"The virtualenv's Python ({interpreter}) lies in {blocked[0]}, which the "
+                f"{account.pw_name} user cannot enter. Rebuild the virtualenv with Debian's "
+                "python3: rm -rf .venv && make run PYTHON=/usr/bin/python3",
+                field="PYTHON", value=str(interpreter))
+    for path in (REPO_ROOT, Path(sys.prefix), settings.layers_dir):
+        grant_traverse(path, account)
+    instance = settings.instance_dir
+    instance.mkdir(parents=True, exist_ok=True)
+    grant_traverse(instance.parent, account)
+    os.chown(instance, uid, gid)
+    instance.chmod(0o700)
+    load_secret_key(instance)  # generated once, here, before any worker races for it
+    key = instance / "secret_key"
+    os.chown(key, uid, gid)
+    key.chmod(0o600)
+    cache = settings.cache_dir
+    cache.mkdir(parents=True, exist_ok=True)
+    grant_traverse(cache.parent, account)
+    for folder, _dirs, files in os.walk(cache):
+        os.chown(folder, uid, gid)
+        for name in files:
+            os.lchown(os.path.join(folder, name), uid, gid)
+    scratch = instance / "tmp"  # private (0700): uploads, exports, matplotlib's cache
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(mode=0o700)
+    os.chown(scratch, uid, gid)
+    return {"TMPDIR": str(scratch), "MPLCONFIGDIR": str(scratch), "HOME": str(scratch),
+            "USER": account.pw_name, "LOGNAME": account.pw_name}
+
+
+def blocked_folders(path: Path, account: pwd.struct_passwd) -> list[Path]:
+    """The folders on the way to ``path`` (itself included) ``account`` cannot enter, top first."""
+    path = path.resolve()
+    out = []
+    for folder in [path, *path.parents]:
+        if not folder.is_dir():
+            continue
+        st = folder.stat()
+        if st.st_uid == account.pw_uid or st.st_mode & stat.S_IXOTH:
+            continue
+        if st.st_gid == account.pw_gid and st.st_mode & stat.S_IXGRP:
+            continue
+        out.append(folder)
+    return out[::-1]
+
+
+def grant_traverse(path: Path, account: pwd.struct_passwd) -> None:
+    """Let ``account`` reach ``path``: add only the search bit (o+x) to ancestors that block it
+    (a clone in a ``mktemp -d`` folder is 0700), and say so — like scripts/pg.sh does."""
+    for folder in blocked_folders(path, account):
+        st = folder.stat()
+        click.echo(f"granting o+x on {folder} so the {account.pw_name} user can read the app",
+                   err=True)
+        folder.chmod(st.st_mode | stat.S_IXOTH)
+
+
+def drop_privileges(account: pwd.struct_passwd) -> None:
+    """Become ``account`` for good (groups, gid, then uid: root cannot come back)."""
+    os.setgroups([])
+    os.setgid(account.pw_gid)
+    os.setuid(account.pw_uid)
+    if os.geteuid() == 0 or os.getuid() == 0:
+        raise SystemExit("could not drop root privileges; refusing to serve")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from landreg.settings import Settings
+from landreg.settings import Settings, load_secret_key
 
 WEBMAP_DIR = Path(__file__).resolve().parents[2] / "webmap"
 
@@ -24,7 +23,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     )
     settings = settings or Settings.from_env()
     app.config.from_mapping(
-        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        SECRET_KEY=settings.secret_key or load_secret_key(settings.instance_dir),
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         JSON_SORT_KEYS=False,
         LANDREG_SETTINGS=settings,

@@ -33,6 +33,7 @@ from landreg.web.db import engine
 from landreg.web.db import session as db_session
 
 bp = Blueprint("auth", __name__)
+ENVIRON_USER = "landreg.user"  # the WSGI environ key the access log reads the username from
 csrf = CSRFProtect()
 DEFAULT_NEXT = "/map"
 
@@ -114,6 +115,8 @@ def current_principal() -> Principal | None:
         if principal is None:
             session.clear()  # logged out, disabled, idle or too old
     g.principal = principal
+    if principal is not None:  # for the access log (landreg.gunicorn_conf), never the secret
+        request.environ[ENVIRON_USER] = principal.username
     return principal
 
 
@@ -150,6 +153,7 @@ def login() -> Response | tuple[str, int, dict]:
     db_session().commit()
     session.clear()  # nothing from before the login survives (session fixation)
     session["sid"] = session_id
+    request.environ[ENVIRON_USER] = principal.username
     session.permanent = True
     return redirect(target)
 

@@ -26,6 +26,9 @@ STATUS: dict[type[e.LandregError], int] = {
 }
 
 
+RETRY_AFTER_S = 5
+
+
 def status_of(exc: e.LandregError) -> int:
     """The HTTP status of a domain error (most specific class wins)."""
     for cls in type(exc).__mro__:
@@ -43,13 +46,31 @@ def register(app: Flask) -> None:
     @app.errorhandler(e.LandregError)
     def _domain(exc: e.LandregError):
         status = status_of(exc)
-        if status >= 500:
+        if status >= 500 and not isinstance(exc, e.DatabaseUnavailable):
             log.error("%s on %s: %s %s", type(exc).__name__, request.path, exc, exc.details)
         response = jsonify(exc.to_dict())
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             response.headers["Retry-After"] = str(int(retry_after))
         return response, status
+
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PoolTimeout)
+    def _database_away(exc: Exception):
+        # The database is down, restarting or out of connections: a clear 503 the client may
+        # retry. The pool's pre-ping replaces dead connections, so the app recovers by itself
+        # as soon as the database is back. Nothing was written: the transaction died with it.
+        orig = getattr(exc, "orig", None) or exc
+        log.warning("database unavailable on %s: %s", request.path,
+                    str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig))
+        return _domain(e.DatabaseUnavailable(
+            "The register's database is unavailable right now (restarting or overloaded). "
+            "Nothing was changed; try again in a few seconds.", retry_after=RETRY_AFTER_S))
 
     from flask_wtf.csrf import CSRFError
 
