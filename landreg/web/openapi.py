@@ -65,7 +65,7 @@ def _geojson(ref: str) -> dict[str, Any]:
 
 
 def openapi_document(server: str) -> dict[str, Any]:
-    """The OpenAPI document, with ``server`` as its base URL."""
+    """The OpenAPI document, with ``server`` as its base URL ('/': relative to the document)."""
     plot_params = [{"$ref": f"#/components/parameters/{n}"} for n in PLOT_PARAMS]
     components_params = {n: _param(n, d) for n, d in PLOT_PARAMS.items()}
     ogc_plot = [_param(n, _OGC_DESCRIPTIONS.get(n, PLOT_PARAMS.get(n, n)))
