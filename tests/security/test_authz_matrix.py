@@ -248,7 +248,8 @@ MATRIX: dict[tuple[str, str], dict[str, Call]] = {
                                      "plots": [v["pub"], v["pub2"]]}),
     },
     ("/compare/saved/<int:comparison_id>", "GET"): {
-        "saved": Call("/compare/saved/{comparison}", planners(LOGIN, 302)),  # issue 9 #12
+        # a link, not a page: the anonymous get a 401 like the API it reopens
+        "saved": Call("/compare/saved/{comparison}", planners(401, 302)),  # issue 9 #12
     },
     ("/enquiry", "GET"): {"form": Call("/enquiry", PUBLIC)},
     ("/enquiry", "POST"): {"enquiry": Call("/enquiry", everyone(201), form=_enquiry_form,
@@ -402,9 +403,11 @@ def samples(database_url, accounts) -> Iterator[Samples]:
     made.remove()
 
 
-def _client(app, role: str, accounts: dict[str, str]) -> FlaskClient:
+def _client(app, role: str, accounts: dict[str, str], address: str | None = None
+            ) -> FlaskClient:
+    """A test client for ``role`` (logged in through the form) from its own address."""
     c = app.test_client()
-    c.environ_base["REMOTE_ADDR"] = ADDRESSES[role]
+    c.environ_base["REMOTE_ADDR"] = address or ADDRESSES[role]
     user = {OWN: "kv", OTHER: "grue", ADMIN: "admin"}.get(role)
     if user:
         res = login(c, accounts[user])
