@@ -43,6 +43,15 @@ class Settings:
     backup_dir:
         Where ``landreg db backup`` writes when given no file (``LANDREG_BACKUP_DIR``,
         default ``.local/backups``).
+    public_url:
+        The address the public reaches the app at, e.g. ``https://landreg.example.org``
+        (``LANDREG_PUBLIC_URL``). Absolute links in the OGC API, the OpenAPI document and
+        paging links start with it. Unset: they start with the request's own address when its
+        host is one of ``allowed_hosts``, and are relative otherwise.
+    allowed_hosts:
+        Host names whose ``Host`` header may be echoed in links when ``public_url`` is unset
+        (``LANDREG_ALLOWED_HOSTS``, comma-separated, ``.example.org`` for every subdomain;
+        default ``localhost,127.0.0.1``). Any other host gets relative links.
     """
 
     database_url: str = field(default_factory=_default_database_url)
@@ -54,6 +63,8 @@ class Settings:
     trusted_proxies: int = 0
     instance_dir: Path = REPO_ROOT / ".local" / "instance"
     backup_dir: Path = REPO_ROOT / ".local" / "backups"
+    public_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
 
     @property
     def demo_gpkg(self) -> Path:
@@ -95,6 +106,11 @@ class Settings:
                     "app (0 when none), a whole number from 0 to 10",
                     field="LANDREG_TRUSTED_PROXIES", value=value)
             kwargs["trusted_proxies"] = int(value)
+        if env.get("LANDREG_PUBLIC_URL"):
+            kwargs["public_url"] = parse_public_url(env["LANDREG_PUBLIC_URL"])
+        if env.get("LANDREG_ALLOWED_HOSTS"):
+            kwargs["allowed_hosts"] = tuple(
+                h.strip().lower() for h in env["LANDREG_ALLOWED_HOSTS"].split(",") if h.strip())
         if env.get("LANDREG_SCORING_RES"):
             try:
                 kwargs["scoring_res"] = float(env["LANDREG_SCORING_RES"])
@@ -154,3 +170,17 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def parse_public_url(value: str) -> str:
+    """``LANDREG_PUBLIC_URL`` checked: http(s), a host, no query or fragment; no trailing /."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError(
+            "LANDREG_PUBLIC_URL is the address the public reaches landreg at, such as "
+            "https://landreg.example.org (http or https, no query, no user name)",
+            field="LANDREG_PUBLIC_URL", value=value)
+    return value.strip().rstrip("/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from landreg.ingest.crs import crs_uri
 from landreg.registry.codes import arealformal_codes
@@ -13,6 +13,7 @@ from landreg.registry.search import fetch_one, search_plots
 from landreg.registry.stats import municipality_totals, region_totals
 from landreg.web import params
 from landreg.web.db import session
+from landreg.web.links import base_url, external_url
 
 bp = Blueprint("api", __name__)
 
@@ -33,7 +34,7 @@ def page_links(endpoint: str, args: dict[str, str], limit: int, offset: int, ret
         query = {k: v for k, v in args.items() if k != "offset"}
         if off:
             query["offset"] = str(off)
-        base = url_for(endpoint, _external=True, **view_args)
+        base = external_url(endpoint, **view_args)
         return base + ("?" + urlencode(query) if query else "")
 
     links = [{"rel": "self", "type": "application/geo+json", "href": href(offset)}]
@@ -106,7 +107,7 @@ def openapi() -> Response:
     app's URL map)."""
     from landreg.web.openapi import openapi_document
 
-    resp = jsonify(openapi_document(request.host_url.rstrip("/")))
+    resp = jsonify(openapi_document(base_url() or "/"))
     resp.mimetype = "application/vnd.oai.openapi+json;version=3.0"
     return resp
 

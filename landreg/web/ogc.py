@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import func, select
 
 from landreg.errors import InvalidInput, NotFound
@@ -23,6 +23,7 @@ from landreg.registry.search import MAX_LIMIT, PlotQuery, fetch_one, search_plot
 from landreg.web import params
 from landreg.web.api import geojson_response, page_links
 from landreg.web.db import session
+from landreg.web.links import base_url, external_url
 
 bp = Blueprint("ogc", __name__)
 
@@ -59,13 +60,13 @@ def _wants_html() -> bool:
 
 def _respond(body: dict[str, Any], template: str) -> Response | str:
     if _wants_html():
-        return render_template(template, body=body, json=json)
+        return render_template(template, body=body, json=json, base_url=base_url())
     return jsonify(body)
 
 
 def _link(rel: str, endpoint: str, mime: str = "application/json", title: str | None = None,
           **kw: Any) -> dict[str, str]:
-    link = {"rel": rel, "type": mime, "href": url_for(endpoint, _external=True, **kw)}
+    link = {"rel": rel, "type": mime, "href": external_url(endpoint, **kw)}
     if title:
         link["title"] = title
     return link

@@ -369,7 +369,7 @@ def _components() -> dict[str, Any]:
 
 
 def openapi_document(server: str) -> dict[str, Any]:
-    """The OpenAPI document, with ``server`` as its base URL."""
+    """The OpenAPI document, with ``server`` as its base URL ('/': relative to the document)."""
     plot_params = [{"$ref": f"#/components/parameters/{n}"} for n in PLOT_PARAMS]
     filter_params = [{"$ref": f"#/components/parameters/{n}"} for n in PLOT_PARAMS
                      if n not in ("sort", "limit", "offset", "crs")]
