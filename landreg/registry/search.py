@@ -239,12 +239,18 @@ def search_plots(session: Session, query: PlotQuery, *, public: bool = True,
     return Page([_feature(r, public) for r in rows], total, query.limit, query.offset)
 
 
-def fetch_one(session: Session, plot_id: int, *, public: bool = True, srid: int = 4326) -> dict:
-    """One plot as a feature, or :class:`NotFound` (also for unpublished plots, to the public)."""
+def fetch_one(session: Session, plot_id: int, *, public: bool = True, srid: int = 4326,
+              published_only: bool | None = None) -> dict:
+    """One plot as a feature, or :class:`NotFound` (also for unpublished plots, to the public).
+
+    ``public`` chooses the fields (public ones only) and, unless ``published_only`` says
+    otherwise, also hides unpublished and withdrawn plots: a handout for investors made by a
+    planner (``public=True, published_only=False``) shows an unpublished plot's public fields.
+    """
     if not 0 < plot_id < 2**63:
         raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
     conds = [Plot.id == plot_id]
-    if public:
+    if public if published_only is None else published_only:
         conds += [Plot.published.is_(True), Plot.availability != "trukket"]
     row = session.execute(_base(srid).where(*conds)).first()
     if row is None:

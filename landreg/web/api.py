@@ -71,7 +71,10 @@ def plot(plot_id: int) -> Response:
     args = request.args.to_dict()
     params.check_known(args, ["crs"])
     srid = params.output_srid(args)
-    return geojson_response(fetch_one(session(), plot_id, public=True, srid=srid), srid)
+    from landreg.web.auth import current_principal
+
+    public = current_principal() is None  # planners read unpublished plots and internal fields
+    return geojson_response(fetch_one(session(), plot_id, public=public, srid=srid), srid)
 
 
 @bp.get("/municipalities")

@@ -254,7 +254,9 @@ def factsheet(plot_id: int) -> Response:
     """A one-page factsheet of a published plot for investors."""
     from landreg.forum.report import factsheet_pdf
 
-    plot = fetch_one(session(), plot_id, public=True)
+    # public fields always (it is a handout); planners may print one of an unpublished plot
+    plot = fetch_one(session(), plot_id, public=True,
+                     published_only=current_principal() is None)
     scores = suitability().plot_scores(session(), plot_id)
     session().commit()
     return _pdf(factsheet_pdf(session(), plot, scores), f"faktaark-{plot_id}")

@@ -130,10 +130,14 @@ def map_page() -> str:
 
 @bp.get("/plots/<int:plot_id>")
 def plot_page(plot_id: int) -> str | tuple[str, int]:
-    """A plot's public facts and a small map."""
+    """A plot's facts and a small map: public facts of published plots for everyone; planners
+    also see unpublished plots (the page shows public fields only, as a handout would)."""
+    from landreg.web.auth import current_principal
+
     lang = pick_lang(request.args.get("lang"))
     try:
-        plot = fetch_one(session(), plot_id, public=True)
+        plot = fetch_one(session(), plot_id, public=True,
+                         published_only=current_principal() is None)
     except NotFound:
         return render_template("not_found.html", **_page_context(lang)), 404
     parts = components(plot_map(plot, kommuner_collection(), lang, _reference()))

@@ -71,12 +71,15 @@ def profiles() -> Response:
 
 @bp.get("/plots/<int:plot_id>/scores")
 def plot_scores(plot_id: int) -> Response:
-    """A published plot's score for every profile, criterion by criterion."""
+    """A plot's score for every profile, criterion by criterion: published plots for the
+    public (ranked among published plots), every plot for planners (ranked among all)."""
     from landreg.registry.search import fetch_one
+    from landreg.web.auth import current_principal
 
-    fetch_one(session(), plot_id, public=True, srid=4326)  # 404 unless public
+    public = current_principal() is None
+    fetch_one(session(), plot_id, public=public, srid=4326)  # 404 unless visible to the caller
     sess = session()
-    scores = suitability().plot_scores(sess, plot_id)
+    scores = suitability().plot_scores(sess, plot_id, public=public)
     sess.commit()  # keep refreshed scores
     return jsonify({"plot_id": plot_id, "scores": scores})
 

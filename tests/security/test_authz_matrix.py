@@ -147,6 +147,11 @@ MATRIX: dict[tuple[str, str], dict[str, Call]] = {
     },
     ("/static/<path:filename>", "GET"): {"css": Call("/static/landreg.css", PUBLIC)},
     ("/health", "GET"): {"health": Call("/health", PUBLIC)},
+    # readiness: public but minimal (200 when ready, 503 naming the failed check otherwise)
+    ("/ready", "GET"): {"ready": Call("/ready", everyone(frozenset({200, 503})))},
+    # metrics: this machine or an admin (every caller here comes from a remote address)
+    ("/metrics", "GET"): {"metrics": Call("/metrics", {ANON: 403, OWN: 403, OTHER: 403,
+                                                       ADMIN: 200})},
     # --- login ---------------------------------------------------------------------------------
     ("/login", "GET"): {"form": Call("/login", PUBLIC)},
     ("/login", "POST"): {
