@@ -72,7 +72,8 @@ def backup_database(url: str, target: Path | None = None, *, folder: Path) -> Pa
     partial = target.with_name(f".{target.name}.partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
-    result = subprocess.run([pg_program("pg_dump"), "--format=custom", "--no-owner",
+    # S603: a fixed PostgreSQL program and our own arguments, no shell
+    result = subprocess.run([pg_program("pg_dump"), "--format=custom", "--no-owner",  # noqa: S603
                              f"--file={partial}"], env=libpq_env(url),
                             capture_output=True, text=True)
     if result.returncode != 0:
@@ -136,7 +137,7 @@ def restore_database(url: str, source: Path, *, clean: bool = False) -> None:
     fails the database is left exactly as it was. Extensions (PostGIS) are not part of the
     restore — they are created when missing and otherwise kept, with PostGIS's own
     ``spatial_ref_sys`` — so the database's owner can restore without being a superuser."""
-    listing = subprocess.run([pg_program("pg_restore"), "--list", str(source)],
+    listing = subprocess.run([pg_program("pg_restore"), "--list", str(source)],  # noqa: S603
                              capture_output=True, text=True)
     if listing.returncode != 0:
         raise InvalidInput(f"{source} is not a backup made by `landreg db backup` "
@@ -155,16 +156,19 @@ def restore_database(url: str, source: Path, *, clean: bool = False) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".list") as toc:
         toc.write("\n".join(entries) + "\n")
         toc.flush()
-        script = subprocess.Popen([pg_program("pg_restore"), "--no-owner", "--no-privileges",
+        script = subprocess.Popen([pg_program("pg_restore"), "--no-owner",  # noqa: S603
+                                   "--no-privileges",
                                    f"--use-list={toc.name}", "--file=-", str(source)],
                                   stdout=subprocess.PIPE)
-        psql = subprocess.Popen([pg_program("psql"), "-X", "-q", "--set=ON_ERROR_STOP=1",
+        psql = subprocess.Popen([pg_program("psql"), "-X", "-q",  # noqa: S603
+                                 "--set=ON_ERROR_STOP=1",
                                  "--single-transaction", "-f", "-"],
                                 env={**libpq_env(url),
                                      "PGOPTIONS": "-c client_min_messages=warning"},
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
-        assert psql.stdin is not None and script.stdout is not None
+        if psql.stdin is None or script.stdout is None:  # PIPE was asked for: never None
+            raise RuntimeError("pg_restore/psql pipes are missing")
         try:
             psql.stdin.write(prologue.encode())
             shutil.copyfileobj(script.stdout, psql.stdin, 1 << 20)

@@ -10,7 +10,7 @@ from landreg.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_PORT = 5433
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - the file name, not a secret
 
 
 def _default_database_url() -> str:

@@ -711,7 +711,7 @@ def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray) -> pd.DataFram
             SELECT s.ord, m.kommunenummer,
                    CASE WHEN ST_Covers(m.geom, s.geom) THEN ST_Area(s.geom)
                         ELSE ST_Area(ST_Intersection(m.geom, s.geom)) END
-            FROM municipality m JOIN {_STAGE_GEOM} s ON ST_Intersects(m.geom, s.geom)""")
+            FROM municipality m JOIN {_STAGE_GEOM} s ON ST_Intersects(m.geom, s.geom)""")  # noqa: S608 - a constant table name, no values
         rows = cur.fetchall()
         cur.execute("SELECT set_config('jit', %s, true)", (previous,))
         cur.execute(f"DROP TABLE {_STAGE_GEOM}")
@@ -722,7 +722,8 @@ def _existing(session: Session, keys: pd.DataFrame, ids: list[int],
               fields: list[str]) -> pd.DataFrame:
     """The plots matched by (kommune, external_ref) and by id: two queries, whatever the size."""
     names = ["id", "version", "kommunenummer", "external_ref", "wkb", *fields]
-    select_ = ("SELECT p.id, p.version, p.kommunenummer, p.external_ref, ST_AsBinary(p.geom)"
+    # S608: ``fields`` come from EDITABLE_FIELDS (column names we define); values are bound
+    select_ = ("SELECT p.id, p.version, p.kommunenummer, p.external_ref, ST_AsBinary(p.geom)"  # noqa: S608
                + "".join(f", p.{f}" for f in fields) + " FROM plot p ")
     rows: list[tuple] = []
     dbapi = session.connection().connection.driver_connection
@@ -1024,7 +1025,7 @@ def _insert(cur: Any, user: str) -> None:
     fields = [n for n, _ in _stage_columns() if n not in ("ord", "version")]
     cols = ", ".join(fields)
     cur.execute(
-        f"INSERT INTO plot ({cols}, created_by, updated_by) "
+        f"INSERT INTO plot ({cols}, created_by, updated_by) "  # noqa: S608 - our column names
         f"SELECT {cols}, %(u)s, %(u)s FROM {_STAGE_ROWS} ORDER BY ord", {"u": user})
 
 
@@ -1036,7 +1037,7 @@ def _update(cur: Any, user: str, fields: tuple[str, ...], expected: int) -> None
         sets.append("purpose_group = COALESCE(s.purpose_group, p.purpose_group)")
     sets.append("geom = COALESCE(s.geom, p.geom)")
     cur.execute(
-        f"UPDATE plot p SET {', '.join(sets)}, updated_by = %(u)s FROM {_STAGE_ROWS} s "
+        f"UPDATE plot p SET {', '.join(sets)}, updated_by = %(u)s FROM {_STAGE_ROWS} s "  # noqa: S608 - EDITABLE_FIELDS only, values bound
         "WHERE p.id = s.id AND p.version = s.version", {"u": user})
     if cur.rowcount != expected:
         raise StaleVersion(
