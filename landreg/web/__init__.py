@@ -41,9 +41,10 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
 
     install_proxy_fix(app, settings.trusted_proxies)
 
-    from landreg.web import api, auth, edit, errors, forum, health, ogc, pages, suitability
+    from landreg.web import api, auth, edit, errors, forum, headers, health, ogc, pages, suitability
 
     errors.register(app)
+    headers.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(edit.bp, url_prefix="/api")
