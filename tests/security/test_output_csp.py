@@ -91,7 +91,8 @@ def _violations(tab, server, urls: list[str], ready: str) -> list[str]:  # noqa:
     tab.add_init_script(f"({WATCH})()")
     found = []
     for url in urls:
-        tab.goto(server + url)
+        res = tab.goto(server + url)
+        assert "script-src 'nonce-" in res.headers.get("content-security-policy", ""), url
         tab.wait_for_selector(ready, timeout=20000)
         tab.wait_for_timeout(500)
         found += tab.evaluate("() => window.__csp")

@@ -142,3 +142,49 @@ def test_html_exports_opened_from_disk(browser, server, payload_plots, tmp_path,
     assert usb.locator("img:not(.leaflet-tile)").count() == 0
     assert dialogs == []
     context.close()
+
+
+def test_reference_and_kommune_names_are_data_too():
+    """The same for names from reference data (stations, kommuner) on every kind of map."""
+    from webmap.render import components, plot_map, plots_map, regional_map
+
+    square = {"type": "Polygon", "coordinates": [[[11.9, 60.1], [12.1, 60.1], [12.1, 60.3],
+                                                  [11.9, 60.1]]]}
+    kommuner = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "3401", "geometry": square,
+         "properties": {"kommunenummer": "3401", "name": p, "label_point": [60.2, 12.0]}}
+        for p in PAYLOADS]}
+    stations = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [12.0, 60.2]},
+         "properties": {"name": p}} for p in PAYLOADS]}
+    plots = [{"type": "Feature", "id": n, "geometry": square,
+              "properties": {"name": p, "availability": "ledig"}}
+             for n, p in enumerate(PAYLOADS, start=1)]
+    for m in (regional_map(kommuner, {"stations": stations}), plots_map(plots, kommuner),
+              plot_map(plots[2], kommuner, reference={"stations": stations})):
+        parts = components(m)
+        assert "alert(" not in JSON_STRING.sub('""', parts["script"])
+        assert "alert(" not in parts["html"] + parts["header"]
+
+
+def test_no_html_sinks_and_no_folium_text_helpers():
+    """The mechanism, checked in the source: front-end scripts put text in the DOM only as
+    text, templates mark nothing safe but folium's own output, and no folium helper that
+    pastes text into JavaScript source (Tooltip, Popup, GeoJsonTooltip) is used."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for js in (root / "webmap" / "static").glob("*.js"):
+        text = js.read_text(encoding="utf-8")
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
+                     "eval(", "new Function"):
+            assert sink not in text, (js.name, sink)
+    for tpl in (root / "webmap" / "templates").rglob("*.html"):
+        text = tpl.read_text(encoding="utf-8")
+        assert set(re.findall(r"\{\{\s*([\w.]+)\s*\|\s*safe", text)) <= {
+            "parts.html", "parts.script"}, tpl.name
+        assert not re.search(r"<script(?![^>]*nonce=)", text), tpl.name
+    for py in [*(root / "webmap").glob("*.py"), *(root / "landreg").rglob("*.py")]:
+        text = py.read_text(encoding="utf-8")
+        assert not re.search(r"\btooltip=|\bpopup=|folium\.(Tooltip|Popup|GeoJsonTooltip|"
+                             r"GeoJsonPopup)\b", text), py.name
