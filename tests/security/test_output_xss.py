@@ -18,6 +18,7 @@ from landreg.models import Plot
 from landreg.registry.plots import create_plot
 from tests.browser.test_map import browser, page, server  # noqa: F401 - fixtures
 from tests.helpers import plot_attrs
+from tests.security.test_output_csp import WATCH
 
 PAYLOADS = ("${alert(1)}", "`;alert(2);`", "</script><script>alert(3)</script>",
             "<img src=x onerror=alert(4)>")
@@ -131,6 +132,7 @@ def test_html_exports_opened_from_disk(browser, server, payload_plots, tmp_path,
     exported.write_bytes(res.body())
     assert 'http-equiv="Content-Security-Policy"' in exported.read_text(encoding="utf-8")
     dialogs = _watch(usb)
+    usb.add_init_script(f"({WATCH})()")
     usb.goto(exported.as_uri())
     usb.wait_for_selector("path.landreg-plot")
     tips = "\n".join(usb.evaluate(OPEN_TOOLTIPS))
@@ -141,6 +143,13 @@ def test_html_exports_opened_from_disk(browser, server, payload_plots, tmp_path,
         assert payload in tips
     assert usb.locator("img:not(.leaflet-tile)").count() == 0
     assert dialogs == []
+    assert usb.evaluate("() => window.__csp") == []  # its own policy lets the map run
+    # ... and stops a script it did not write
+    usb.evaluate("""() => { const s = document.createElement('script');
+        s.textContent = 'window.injected = true'; document.body.appendChild(s); }""")
+    usb.wait_for_timeout(200)
+    assert usb.evaluate("() => window.injected") is None
+    assert usb.evaluate("() => window.__csp") != []
     context.close()
 
 
