@@ -8,6 +8,9 @@ showing its offline background.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,32 @@ class OfflineFallback(MacroElement):
         self._name = "OfflineFallback"
         self.layer = layer
         self.text = text
+
+
+class TextTooltip(MacroElement):
+    """A tooltip whose text is data, never markup or code.
+
+    folium's own ``Tooltip`` pastes its text into a JavaScript template literal, so a plot
+    name with ``${…}``, a backtick or ``</script>`` would run as script. Here the text goes
+    into the page as a JSON string literal (``tojson`` escapes ``<``, ``>``, ``&`` and ``'``)
+    and reaches the DOM through ``textContent``.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindTooltip(function () {
+            var div = document.createElement('div');
+            div.textContent = {{ this.text|tojson }};
+            return div;
+        }, {{ this.options|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, text: str, *, sticky: bool = True) -> None:
+        super().__init__()
+        self._name = "TextTooltip"
+        self.text = "" if text is None else str(text)
+        self.options = {"sticky": sticky}
 
 
 class Attribution(MacroElement):
@@ -112,7 +141,7 @@ def _add_kommuner(m: folium.Map, kommuner: dict[str, Any], lang: str,
             folium.Marker(
                 (lat, lon), interactive=False,
                 icon=folium.DivIcon(html=f'<div class="kommune-label">'
-                                         f'{f["properties"]["name"]}</div>',
+                                         f'{escape(str(f["properties"]["name"]))}</div>',
                                     icon_size=(120, 20), icon_anchor=(60, 10)),
             ).add_to(group)
     group.add_to(m)
@@ -142,9 +171,11 @@ def _add_reference(m: folium.Map, reference: dict[str, dict[str, Any]], lang: st
         group = folium.FeatureGroup(name=t["stations"], show=True)
         for f in reference["stations"]["features"]:
             lon, lat = f["geometry"]["coordinates"][:2]
-            folium.CircleMarker((lat, lon), radius=5, color="#222", fill=True,
-                                fill_color="#fff", fill_opacity=1, weight=2,
-                                tooltip=f["properties"].get("name")).add_to(group)
+            marker = folium.CircleMarker((lat, lon), radius=5, color="#222", fill=True,
+                                         fill_color="#fff", fill_opacity=1, weight=2)
+            if f["properties"].get("name"):
+                TextTooltip(f["properties"]["name"]).add_to(marker)
+            marker.add_to(group)
         group.add_to(m)
 
 
@@ -205,11 +236,22 @@ def _bounds(geometry: dict[str, Any]) -> list[list[float]]:
 
 
 def components(m: folium.Map) -> dict[str, str]:
-    """The map's head, body and script parts, for embedding in a page template."""
+    """The map's head, body and script parts, for embedding in a page template.
+
+    The script part goes inside one ``<script nonce=…>`` of the page and the body part is
+    pasted as markup, so both are checked here: user text reaches them only as escaped
+    JSON, and a ``</script`` in the script or a ``<script`` in the body means some value
+    was not escaped — refused rather than sent.
+    """
     root = m.get_root()
     root.render()
-    return {"header": root.header.render(), "html": root.html.render(),
-            "script": root.script.render(), "name": m.get_name()}
+    parts = {"header": root.header.render(), "html": root.html.render(),
+             "script": root.script.render(), "name": m.get_name()}
+    if "</script" in parts["script"].lower() or "<!--" in parts["script"]:
+        raise RuntimeError("unescaped markup in the map's script")  # pragma: no cover - guard
+    if "<script" in parts["html"].lower():
+        raise RuntimeError("a script in the map's body part")  # pragma: no cover - guard
+    return parts
 
 
 def plots_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
@@ -220,11 +262,13 @@ def plots_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
     _add_kommuner(m, kommuner, lang, labels=True)
     xs: list[list[float]] = []
     for n, plot in enumerate(plots, start=1):
-        folium.GeoJson(plot, name=f"{n}. {plot['properties'].get('name')}",
-                       style_function=lambda f: {"color": "#1a6b52", "fillColor": "#1a9850",
-                                                 "fillOpacity": 0.5, "weight": 3,
-                                                 "className": "landreg-plot"},
-                       tooltip=f"{n}. {plot['properties'].get('name')}").add_to(m)
+        layer = folium.GeoJson(plot, name=f"{n}. {plot['properties'].get('name')}",
+                               style_function=lambda f: {"color": "#1a6b52",
+                                                         "fillColor": "#1a9850",
+                                                         "fillOpacity": 0.5, "weight": 3,
+                                                         "className": "landreg-plot"})
+        TextTooltip(f"{n}. {plot['properties'].get('name')}").add_to(layer)
+        layer.add_to(m)
         (south, west), (north, east) = _bounds(plot["geometry"])
         xs += [[south, west], [north, east]]
     if xs:
@@ -233,26 +277,53 @@ def plots_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
     return m
 
 
+def _sha256(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+
 def self_contained_html(m: folium.Map, node_modules: Path, title: str,
                         table_html: str = "") -> str:
     """The map as one HTML file that works from a USB stick with no network: Leaflet's script
     and stylesheet are inlined from the installed npm package, the data is inline already
-    (folium), and the kommune background shows when the tiles cannot load."""
-    html = m.get_root().render()
+    (folium), and the kommune background shows when the tiles cannot load.
+
+    Opened from disk, the file gets no HTTP headers, so it carries its own
+    Content-Security-Policy in a ``<meta>`` tag: only the scripts written here (by their
+    SHA-256) run. ``table_html`` must be escaped markup.
+    """
+    parts = components(m)
     leaflet = node_modules / "leaflet" / "dist"
     js = (leaflet / "leaflet.js").read_text(encoding="utf-8")
     css = (leaflet / "leaflet.css").read_text(encoding="utf-8")
-    html = html.replace(f'<script src="{VENDOR}/leaflet/dist/leaflet.js"></script>',
-                        f"<script>{js}</script>")
-    html = html.replace(f'<link rel="stylesheet" href="{VENDOR}/leaflet/dist/leaflet.css"/>',
-                        f"<style>{css}</style>")
-    if f"{VENDOR}/" in html:
+    header = parts["header"]
+    header = header.replace(f'<script src="{VENDOR}/leaflet/dist/leaflet.js"></script>', "")
+    header = header.replace(f'<link rel="stylesheet" href="{VENDOR}/leaflet/dist/leaflet.css"/>',
+                            "")
+    if f"{VENDOR}/" in header:
         raise RuntimeError("a map asset was not inlined")  # pragma: no cover - guard
-    head = (f"<title>{escape(title)}</title><style>body{{margin:0;font:14px sans-serif}}"
-            ".export-head{position:absolute;z-index:1000;top:8px;left:60px;background:#fff;"
-            "padding:6px 10px;border:1px solid #ccc;max-width:60%}"
-            ".landreg-offline-note{background:#fffbe6;border:1px solid #e0c96b;"
-            "padding:2px 6px;font-size:12px}</style>")
-    html = html.replace("<head>", "<head>" + head, 1)
-    return html.replace("<body>", f'<body><div class="export-head"><strong>{escape(title)}'
-                                  f"</strong>{table_html}</div>", 1)
+    head_scripts = re.findall(r"<script>(.*?)</script>", header, flags=re.S)
+    header = re.sub(r"<script>.*?</script>", "", header, flags=re.S)
+    scripts = [js, *head_scripts, parts["script"]]
+    policy = "; ".join([
+        "default-src 'none'",
+        "script-src " + " ".join(_sha256(s) for s in scripts),
+        "style-src 'unsafe-inline'",
+        "img-src data: " + KARTVERKET_TOPO.split("/v1/")[0],
+        "object-src 'none'", "base-uri 'none'", "form-action 'none'",
+    ])
+    style = ("body{margin:0;font:14px sans-serif}"
+             ".export-head{position:absolute;z-index:1000;top:8px;left:60px;background:#fff;"
+             "padding:6px 10px;border:1px solid #ccc;max-width:60%}"
+             ".landreg-offline-note{background:#fffbe6;border:1px solid #e0c96b;"
+             "padding:2px 6px;font-size:12px}")
+    return "".join([
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n',
+        f'<meta http-equiv="Content-Security-Policy" content="{escape(policy)}">\n',
+        f"<title>{escape(title)}</title>\n<style>{css}</style>\n<style>{style}</style>\n",
+        header,
+        "".join(f"<script>{s}</script>\n" for s in [js, *head_scripts]),
+        "</head>\n<body>\n",
+        f'<div class="export-head"><strong>{escape(title)}</strong>{table_html}</div>\n',
+        parts["html"],
+        f"\n<script>{parts['script']}</script>\n</body>\n</html>\n",
+    ])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import geopandas as gpd
 import matplotlib
@@ -109,6 +110,13 @@ def _scale_bar(ax: Any) -> None:
     ax.text(x + length / 2, y + 0.015 * (y1 - y0), label, ha="center", fontsize=7)
 
 
+def paragraph(value: Any, style: Any) -> Paragraph:
+    """A paragraph of plain text. ReportLab reads a Paragraph's text as markup (``<img>``
+    embeds a file from the server's disk, a lone ``<`` fails the whole document), so every
+    paragraph of this module is made here, with ``<``, ``>`` and ``&`` escaped."""
+    return Paragraph(xml_escape(str(value)), style)
+
+
 def _doc(title: str, story: list, *, wide: bool = False) -> bytes:
     buf = io.BytesIO()
     size = landscape(A4) if wide else A4
@@ -119,7 +127,7 @@ def _doc(title: str, story: list, *, wide: bool = False) -> bytes:
 
 
 def _table(rows: list[list[Any]], widths: list[float] | None = None) -> Table:
-    t = Table([[Paragraph(str(c), _styles()["BodyText"]) if isinstance(c, str) and len(c) > 30
+    t = Table([[paragraph(str(c), _styles()["BodyText"]) if isinstance(c, str) and len(c) > 30
                 else c for c in r] for r in rows], colWidths=widths, repeatRows=1)
     t.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8), ("FONT", (0, 1), (-1, -1),
@@ -136,8 +144,8 @@ def _styles():  # noqa: ANN202
 
 def _head(title: str, subtitle: str) -> list:
     s = _styles()
-    return [Paragraph(title, s["Title"]),
-            Paragraph(f"{subtitle} — {date.today().strftime('%d.%m.%Y')}", s["Normal"]),
+    return [paragraph(title, s["Title"]),
+            paragraph(f"{subtitle} — {date.today().strftime('%d.%m.%Y')}", s["Normal"]),
             Spacer(1, 0.3 * cm)]
 
 
@@ -157,12 +165,12 @@ def ranking_pdf(session: Session, profile_name: str, weights: dict[str, float],
                      "utelukket: " + "; ".join(i["reasons"]) if i["excluded"] else ""])
     png = static_map(session, [i["plot_id"] for i in shown[:10]]) if shown else None
     story = _head(f"Rangering: {profile_name}", "Næringsarealer i Glåmdalen")
-    story += [Paragraph(_weights(weights), s["Normal"]), Spacer(1, 0.3 * cm),
+    story += [paragraph(_weights(weights), s["Normal"]), Spacer(1, 0.3 * cm),
               _table(rows, [1.1 * cm, 6 * cm, 2.6 * cm, 1.5 * cm, 2.4 * cm, 1.5 * cm, 3 * cm])]
     if png:
-        story += [PageBreak(), Paragraph("Kart over de ti beste", s["Heading2"]),
+        story += [PageBreak(), paragraph("Kart over de ti beste", s["Heading2"]),
                   Image(io.BytesIO(png), width=17 * cm, height=13.6 * cm)]
-    story += [Spacer(1, 0.3 * cm), Paragraph(ATTRIBUTION, s["Italic"])]
+    story += [Spacer(1, 0.3 * cm), paragraph(ATTRIBUTION, s["Italic"])]
     return _doc(f"Rangering {profile_name}", story)
 
 
@@ -186,10 +194,10 @@ def comparison_pdf(session: Session, c: dict[str, Any]) -> bytes:
     width = (25 * cm) / (len(names) + 1)
     png = static_map(session, [p["id"] for p in c["plots"]], size=(10, 5.5))
     story = _head(f"Sammenligning: {c['profile_name_nb']}", "Næringsarealer i Glåmdalen")
-    story += [Paragraph(_weights(c["weights"]), s["Normal"]), Spacer(1, 0.3 * cm),
+    story += [paragraph(_weights(c["weights"]), s["Normal"]), Spacer(1, 0.3 * cm),
               _table(rows, [width] * (len(names) + 1)), PageBreak(),
               Image(io.BytesIO(png), width=24 * cm, height=13.2 * cm),
-              Paragraph(ATTRIBUTION, s["Italic"])]
+              paragraph(ATTRIBUTION, s["Italic"])]
     return _doc(f"Sammenligning {c['profile_name_nb']}", story, wide=True)
 
 
@@ -211,10 +219,10 @@ def factsheet_pdf(session: Session, plot: dict[str, Any], scores: list[dict[str,
     story = _head(p["name"], "Faktaark, næringsareal i Glåmdalen")
     story += [_table(facts, [4 * cm, 13 * cm]), Spacer(1, 0.3 * cm)]
     if p.get("description"):
-        story += [Paragraph(p["description"], s["Normal"]), Spacer(1, 0.2 * cm)]
+        story += [paragraph(p["description"], s["Normal"]), Spacer(1, 0.2 * cm)]
     story += [_table(best, [8 * cm, 3 * cm]), Spacer(1, 0.3 * cm),
               Image(io.BytesIO(png), width=16 * cm, height=9.6 * cm),
-              Paragraph(ATTRIBUTION, s["Italic"])]
+              paragraph(ATTRIBUTION, s["Italic"])]
     return _doc(p["name"], story)
 
 
@@ -258,7 +266,7 @@ def accounts_pdf(accounts: dict[str, Any]) -> bytes:
                   f"Mål: {accounts['target_jobs_per_year']:.0f} nye arbeidsplasser i året")
     story += [_table(rows), Spacer(1, 0.4 * cm),
               Image(io.BytesIO(_bar_chart(accounts)), width=17 * cm, height=7.6 * cm),
-              Paragraph("Forutsetninger: " + "; ".join(accounts["assumptions"]["sources"]
+              paragraph("Forutsetninger: " + "; ".join(accounts["assumptions"]["sources"]
                                                        .values()), s["Italic"]),
-              Paragraph(ATTRIBUTION, s["Italic"])]
+              paragraph(ATTRIBUTION, s["Italic"])]
     return _doc("Arealregnskap", story)

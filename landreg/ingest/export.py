@@ -50,10 +50,12 @@ columns and only published, not withdrawn plots — the rule of every public out
 every plot the query matches.
 
 The CSV holds the columns above and the geometry as WKT in a last column ``wkt`` (UTF-8 with a
-byte-order mark, so Excel shows æøå). A GeoPackage carries a QGIS style
-(``landreg/data/qgis_style.qml``: colours by availability, names as labels) in the standard
-``layer_styles`` table, so QGIS opens the layer styled. The file is written under a temporary
-name beside the target and renamed when complete: a failed export leaves no half-written file.
+byte-order mark, so Excel shows æøå); text a spreadsheet would run as a formula starts with
+``'`` (``landreg.csvcells``), which ``landreg import`` strips again. A GeoPackage carries a
+QGIS style (``landreg/data/qgis_style.qml``: colours by availability, names as labels) in the
+standard ``layer_styles`` table, so QGIS opens the layer styled. The file is written under a
+temporary name beside the target and renamed when complete: a failed export leaves no
+half-written file.
 Everything a file needs to be imported again is in it: ``landreg import`` maps these columns
 back by name, so an export → import round trip reports every plot unchanged.
 """
@@ -74,6 +76,7 @@ import shapely
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from landreg.csvcells import safe_cell
 from landreg.errors import InvalidInput
 from landreg.ingest.crs import OUTPUT_EPSG
 from landreg.models import Arealformal, Municipality, Plot
@@ -323,6 +326,8 @@ def _write_csv(frame: gpd.GeoDataFrame, path: Path, srid: int) -> None:
     for name in table.columns:
         if pd.api.types.is_datetime64_any_dtype(table[name]):
             table[name] = [None if pd.isna(t) else t.isoformat() for t in table[name]]
+        elif not pd.api.types.is_numeric_dtype(table[name]):
+            table[name] = table[name].map(safe_cell)  # text only: -1.5 stays a number
     precision = 9 if srid == 4326 else 3  # 0.1 mm in degrees, 1 mm in metres
     table["wkt"] = shapely.to_wkt(np.asarray(frame.geometry.array, dtype=object),
                                   rounding_precision=precision, trim=True)

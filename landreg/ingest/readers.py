@@ -57,6 +57,7 @@ import pyogrio.errors
 import shapely
 from pyproj import CRS
 
+from landreg.csvcells import unsafe_cell
 from landreg.errors import InvalidCRS, InvalidInput, LandregError, TooLarge
 from landreg.ingest.crs import parse_crs
 
@@ -494,6 +495,7 @@ def _read_csv(path: Path, wkt_column: str | None) -> gpd.GeoDataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise UnreadableFile(f"{path.name} could not be read as CSV ({exc}).", field="file",
                              value=str(path)) from None
+    table = table.map(unsafe_cell)  # our CSV exports quote formula-like text (csvcells)
     by_lower = {str(c).strip().lower(): c for c in table.columns}
     wanted = (wkt_column,) if wkt_column else WKT_COLUMNS
     column = next((by_lower[w.lower()] for w in wanted if w.lower() in by_lower), None)

@@ -20,6 +20,15 @@ INTERNAL_FIELDS: tuple[str, ...] = (
     "internal_notes", "published", "created_by", "created_at", "updated_by",
 )
 
+
+
+def public_feature(feature: dict[str, Any]) -> dict[str, Any]:
+    """``feature`` with the public fields only: for files handed out (exports), which must
+    hold the same whoever downloaded them."""
+    props = feature.get("properties") or {}
+    return {**feature, "properties": {k: props[k] for k in PUBLIC_FIELDS if k in props}}
+
+
 #: Fields a caller may set on create and update (the rest are derived or kept by the database).
 EDITABLE_FIELDS: tuple[str, ...] = (
     "external_ref", "name", "kommunenummer", "arealformal", "plan_status", "plan_id",

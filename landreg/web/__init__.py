@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         edit,
         errors,
         forum,
+        headers,
         health,
         metrics,
         ogc,
@@ -55,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
 
     errors.register(app)
     metrics.init_app(app)
+    headers.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(edit.bp, url_prefix="/api")

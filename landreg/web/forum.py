@@ -155,8 +155,11 @@ def compare_page() -> str:
 
 
 def _export_html(features: list[dict], title: str, items: list[dict], name: str) -> Response:
+    """A self-contained HTML map: a file to hand out, so it holds public fields only, whoever
+    is logged in when it is downloaded."""
     from html import escape
 
+    from landreg.registry.fields import public_feature
     from landreg.web.pages import NODE_MODULES, kommuner_collection
     from webmap.i18n import pick_lang
     from webmap.render import plots_map, self_contained_html
@@ -166,6 +169,7 @@ def _export_html(features: list[dict], title: str, items: list[dict], name: str)
         f"<li>{escape(p['name'])} ({escape(str(p['kommunenavn']))}, "
         f"{p['area_daa']:.1f} daa): {p['score'] if p['score'] is not None else '–'}</li>"
         for p in items)
+    features = [public_feature(f) for f in features]
     html = self_contained_html(plots_map(features, kommuner_collection(), lang), NODE_MODULES,
                                title, f"<ol>{rows}</ol><small>© Kartverket CC BY 4.0</small>")
     return Response(html, mimetype="text/html",

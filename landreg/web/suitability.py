@@ -129,6 +129,8 @@ def ranking(profile: str) -> Response:
 
 
 def _csv(profile: str, items: list[dict]) -> Response:
+    from landreg.csvcells import safe_cell
+
     out = io.StringIO()
     cols = ["rank", "score", "excluded", "reasons", "plot_id", "name", "kommunenummer",
             "kommunenavn", "area_daa", "availability", "arealformal", "byggeklar"]
@@ -139,7 +141,7 @@ def _csv(profile: str, items: list[dict]) -> Response:
         row = [i[c] if c != "reasons" else "; ".join(i["reasons"]) for c in cols]
         bd = {b["criterion"]: b for b in i["breakdown"]}
         row += [bd[c]["raw"] for c in crits] + [bd[c]["contribution"] for c in crits]
-        writer.writerow(row)
+        writer.writerow([safe_cell(v) for v in row])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="rangering-{profile}.csv"'})
 

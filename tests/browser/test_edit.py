@@ -33,7 +33,7 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     page.fill("#username", planner)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_function("window.landregMap && document.body.dataset.loading === 'false'",
+    page.wait_for_function("() => window.landregMap && document.body.dataset.loading === 'false'",
                            timeout=20000)
     assert planner in page.inner_text(".topbar")
 
@@ -50,7 +50,7 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     page.fill("#e-name", "Testtomt fra nettleser")
     page.fill("#e-price", "275")
     page.click("#e-save")
-    page.wait_for_function("document.body.dataset.savedScore !== undefined", timeout=20000)
+    page.wait_for_function("() => document.body.dataset.savedScore !== undefined", timeout=20000)
     text = page.inner_text("#edit-status")
     assert "Lagret: Testtomt fra nettleser" in text and "daa" in text and "Kongsvinger" in text
     pid = int(page.get_attribute("body", "data-saved-plot"))
@@ -61,20 +61,20 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     assert "Egnethet" in text
 
     # edit it: open its popup, press Rediger, change the price, save
-    page.wait_for_function(f"window.landregMap.layer.getLayers().some(l => l.feature.id === "
+    page.wait_for_function(f"() => window.landregMap.layer.getLayers().some(l => l.feature.id === "
                            f"{pid}) && document.body.dataset.loading === 'false'")
     page.evaluate("""(id) => window.landregMap.layer.getLayers()
         .find(l => l.feature.id === id).openPopup()""", pid)
     page.click(".leaflet-popup .edit-plot")
     page.fill("#e-price", "300")
     page.click("#e-save")
-    page.wait_for_function("document.getElementById('edit-status').textContent"
+    page.wait_for_function("() => document.getElementById('edit-status').textContent"
                            ".includes('versjon 2')", timeout=15000)
     assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
         "price_nok_m2"] == 300
 
     # a colleague saves in between: our next save is refused and both versions are shown
-    page.wait_for_function("document.body.dataset.loading === 'false'")
+    page.wait_for_function("() => document.body.dataset.loading === 'false'")
     page.evaluate("""(id) => window.landregMap.layer.getLayers()
         .find(l => l.feature.id === id).openPopup()""", pid)
     page.click(".leaflet-popup .edit-plot")  # the form holds version 2
@@ -99,15 +99,15 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
 
     # withdraw from the map; the plot leaves the public view, the history page restores it
     page.goto(f"{server}/map")
-    page.wait_for_function("window.landregMap && document.body.dataset.loading === 'false'")
+    page.wait_for_function("() => window.landregMap && document.body.dataset.loading === 'false'")
     page.evaluate("""(id) => window.landregMap.layer.getLayers()
         .find(l => l.feature.id === id).openPopup()""", pid)
     page.click(".leaflet-popup .withdraw-plot")
-    page.wait_for_function("document.getElementById('edit-status').textContent"
+    page.wait_for_function("() => document.getElementById('edit-status').textContent"
                            ".includes('Trukket tilbake')")
     assert page.request.get(f"{server}/api/plots/{pid}").status == 404
     page.goto(f"{server}/plots/{pid}/history")
     page.click("button.restore-version[data-version='3']")
-    page.wait_for_function("document.querySelectorAll('#versions tbody tr').length === 5")
+    page.wait_for_function("() => document.querySelectorAll('#versions tbody tr').length === 5")
     assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
         "availability"] == "ledig"

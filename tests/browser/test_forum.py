@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 def test_rank_pick_three_compare_export(page, server, browser, tmp_path):  # noqa: F811
     page.goto(f"{server}/map?colour=score&profile=wood_processing")
-    page.wait_for_function("window.landregMap && document.body.dataset.loading === 'false'",
+    page.wait_for_function("() => window.landregMap && document.body.dataset.loading === 'false'",
                            timeout=20000)
     ranking = page.request.get(f"{server}/api/rankings/wood_processing").json()["items"]
     top3 = [i["plot_id"] for i in ranking[:3]]
@@ -50,7 +50,7 @@ def test_rank_pick_three_compare_export(page, server, browser, tmp_path):  # noq
     offline.route("**/*", block)
     usb = offline.new_page()
     usb.goto(exported.as_uri())
-    usb.wait_for_function("document.querySelectorAll('path.landreg-plot').length === 3",
+    usb.wait_for_function("() => document.querySelectorAll('path.landreg-plot').length === 3",
                           timeout=15000)
     assert "Sammenligning" in usb.inner_text(".export-head")
     assert all(not u.startswith(server) for u in blocked)  # nothing needed from the server

@@ -56,7 +56,7 @@ def page(browser, server):
 
 
 def _loaded(page) -> None:
-    page.wait_for_function("window.landregMap && document.body.dataset.loading === 'false'",
+    page.wait_for_function("() => window.landregMap && document.body.dataset.loading === 'false'",
                            timeout=20000)
 
 
@@ -75,7 +75,7 @@ def test_map_shows_plots_filters_and_popups_offline(page, server):
     eidskog = page.request.get(f"{server}/api/plots?kommune=3416&limit=1000").json()
     page.check("input[name=kommune][value='3416']")
     page.wait_for_function(
-        f"window.landregMap.plotCount() === {eidskog['numberMatched']} && "
+        f"() => window.landregMap.plotCount() === {eidskog['numberMatched']} && "
         "document.body.dataset.loading === 'false'", timeout=10000)
     assert 0 < eidskog["numberMatched"] < api["numberMatched"]
     assert "kommune=3416" in page.url

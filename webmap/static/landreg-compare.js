@@ -15,7 +15,7 @@
     }).then(function (res) { return res.json().then(function (b) { return [res.ok, b]; }); })
       .then(function (r) {
         if (!r[0]) { status.textContent = r[1].description; return; }
-        status.innerHTML = '';
+        status.replaceChildren();
         var a = document.createElement('a');
         a.href = r[1].url;
         a.id = 'saved-link';

@@ -30,7 +30,7 @@
       'nye ' + (c.create || 0) + ', endres ' + (c.update || 0) + ', uendret ' +
       (c.unchanged || 0) + ', avvist ' + (c.rejected || 0);
     var rows = document.getElementById('import-rows');
-    rows.innerHTML = '';
+    rows.replaceChildren();
     b.features.forEach(function (f, i) {
       var tr = document.createElement('tr');
       [i + 1, f.action, f.name || '', (f.reasons || []).map(function (x) {

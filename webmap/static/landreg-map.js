@@ -14,12 +14,18 @@
   var request = 0;
   var locale = cfg.lang === 'en' ? 'en-GB' : 'nb-NO';
 
-  function esc(value) {
-    return String(value === null || value === undefined ? '' : value)
-      .replace(/[&<>"']/g, function (c) {
-        return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
-      });
+  // API data reaches the page only as text nodes (textContent), never as markup.
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) {
+      node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+    });
+    return node;
   }
+  function str(value) { return value === null || value === undefined ? '' : String(value); }
   function num(value, digits) {
     return Number(value).toLocaleString(locale, {minimumFractionDigits: digits,
                                                   maximumFractionDigits: digits});
@@ -66,29 +72,32 @@
   function yesNo(v) { return v === true ? T.yes : (v === false ? T.no : '–'); }
   function popup(p) {
     var rows = [
-      [T.kommune, esc(p.kommunenavn) + ' (' + esc(p.kommunenummer) + ')'],
-      [T.arealformal, esc(p.arealformal) + ' ' + esc(p.arealformal_name)],
+      [T.kommune, str(p.kommunenavn) + ' (' + str(p.kommunenummer) + ')'],
+      [T.arealformal, str(p.arealformal) + ' ' + str(p.arealformal_name)],
       [T.area, num(p.area_daa, 1) + ' daa'],
-      [T.availability, esc(AV[p.availability] || p.availability)],
+      [T.availability, str(AV[p.availability] || p.availability)],
       [T.readiness, T.road + ': ' + yesNo(p.road_access) + ', ' + T.water + ': ' +
         yesNo(p.water_sewer) + ', ' + T.power + ': ' +
         (p.power_capacity_mw === null ? '–' : num(p.power_capacity_mw, 1) + ' MW')],
       [T.price, p.price_nok_m2 === null ? '–' : num(p.price_nok_m2, 0) + ' NOK/m²'],
-      [T.contact, esc(p.contact || '–')]
+      [T.contact, str(p.contact || '–')]
     ];
     var s = scores[p.id];
     if (s) {
-      rows.push([T.score + ' (' + esc(form.elements.profile.selectedOptions[0].text) + ')',
+      rows.push([T.score + ' (' + form.elements.profile.selectedOptions[0].text + ')',
                  num(s.score, 1) + ' / 100, ' + T.rank + ' ' + s.rank +
-                 (s.excluded ? ' — ' + esc(T.excluded) + ': ' + esc(s.reasons.join('; ')) : '')]);
+                 (s.excluded ? ' — ' + T.excluded + ': ' + s.reasons.join('; ') : '')]);
     }
-    var html = '<div class="plot-popup"><h3>' + esc(p.name) + '</h3><table>';
-    rows.forEach(function (r) { html += '<tr><th>' + r[0] + '</th><td>' + r[1] + '</td></tr>'; });
+    var table = el('table', {}, rows.map(function (r) {
+      return el('tr', {}, [el('th', {text: r[0]}), el('td', {text: r[1]})]);
+    }));
     var href = cfg.plotUrl.replace(/0$/, String(p.id)) + (cfg.lang === 'en' ? '?lang=en' : '');
     var isPicked = picked.indexOf(p.id) >= 0;
-    return html + '</table><a href="' + esc(href) + '">' + esc(T.open_page) + '</a> ' +
-      '<button type="button" class="pick" data-id="' + esc(p.id) + '">' +
-      esc(isPicked ? T.unpick : T.pick) + '</button></div>';
+    return el('div', {'class': 'plot-popup'}, [
+      el('h3', {text: str(p.name)}), table,
+      el('a', {href: href, text: T.open_page}), ' ',
+      el('button', {type: 'button', 'class': 'pick', 'data-id': str(p.id),
+                    text: isPicked ? T.unpick : T.pick})]);
   }
 
   // Panes: the suitability overlay above the background and reference layers (400), the
@@ -99,33 +108,36 @@
     pane: 'landreg-plots',
     style: style,
     onEachFeature: function (feature, layer) {
-      layer.bindPopup(popup(feature.properties), {maxWidth: 320});
+      layer.bindPopup(function () { return popup(feature.properties); }, {maxWidth: 320});
       layer.on('add', function () {
         if (layer._path) { layer._path.setAttribute('data-plot-id', feature.id); }
       });
     }
   }).addTo(map);
 
+  function swatch(colour) {
+    var span = el('span', {'class': 'swatch'});
+    span.style.background = colour;
+    return span;
+  }
   function legend() {
+    var items;
+    var title = T.legend;
     if (colourMode() === 'score') {
-      var h = '<h2>' + esc(T.legend) + ': ' + esc(T.score) + '</h2><ul>';
-      cfg.ramp.slice().reverse().forEach(function (r) {
-        h += '<li><span class="swatch" style="background:' + esc(r.colour) + '"></span>' +
-          num(r.from, 0) + '–' + num(r.to, 0) + '</li>';
+      title += ': ' + T.score;
+      items = cfg.ramp.slice().reverse().map(function (r) {
+        return el('li', {}, [swatch(r.colour), num(r.from, 0) + '–' + num(r.to, 0)]);
       });
-      legendEl.innerHTML = h + '<li><span class="swatch" style="background:#9e9e9e"></span>' +
-        esc(T.excluded) + '</li></ul>';
-      return;
+      items.push(el('li', {}, [swatch('#9e9e9e'), T.excluded]));
+    } else {
+      var entries = colourMode() === 'purpose' ? PU : AV;
+      var colours = colourMode() === 'purpose' ? cfg.colours.purpose : cfg.colours.availability;
+      items = Object.keys(entries).filter(function (key) { return key !== 'trukket'; })
+        .map(function (key) {
+          return el('li', {'data-key': key}, [swatch(colours[key]), entries[key]]);
+        });
     }
-    var entries = colourMode() === 'purpose' ? PU : AV;
-    var colours = colourMode() === 'purpose' ? cfg.colours.purpose : cfg.colours.availability;
-    var html = '<h2>' + esc(T.legend) + '</h2><ul>';
-    Object.keys(entries).forEach(function (key) {
-      if (key === 'trukket') { return; }
-      html += '<li data-key="' + esc(key) + '"><span class="swatch" style="background:' +
-        esc(colours[key]) + '"></span>' + esc(entries[key]) + '</li>';
-    });
-    legendEl.innerHTML = html + '</ul>';
+    legendEl.replaceChildren(el('h2', {text: title}), el('ul', {}, items));
   }
 
   function filterParams() {
@@ -237,7 +249,7 @@
         scores = {};
         (body.items || []).forEach(function (i) { scores[i.plot_id] = i; });
         plots.eachLayer(function (l) {
-          l.setPopupContent(popup(l.feature.properties));
+          l.setPopupContent(function () { return popup(l.feature.properties); });
           l.unbindTooltip();
           var s = scores[l.feature.id];
           if (s && !s.excluded && s.rank <= 10) {  // the top ten carry their rank
