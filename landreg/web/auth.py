@@ -31,6 +31,7 @@ from landreg.errors import AuthenticationFailed, LandregError
 from landreg.web.client import client_key
 from landreg.web.db import engine
 from landreg.web.db import session as db_session
+from landreg.web.headers import SESSION_ID_KEY
 
 bp = Blueprint("auth", __name__)
 ENVIRON_USER = "landreg.user"  # the WSGI environ key the access log reads the username from
@@ -109,8 +110,8 @@ def current_principal() -> Principal | None:
     if header.startswith("Bearer "):
         principal = principal_for_token(db_session(), header[7:].strip())
         db_session().commit()  # last_used_at
-    elif session.get("sid"):
-        principal = principal_for_session(db_session(), str(session["sid"]))
+    elif session.get(SESSION_ID_KEY):
+        principal = principal_for_session(db_session(), str(session[SESSION_ID_KEY]))
         db_session().commit()  # last_seen_at
         if principal is None:
             session.clear()  # logged out, disabled, idle or too old
@@ -152,7 +153,7 @@ def login() -> Response | tuple[str, int, dict]:
     session_id = start_session(db_session(), principal.id)
     db_session().commit()
     session.clear()  # nothing from before the login survives (session fixation)
-    session["sid"] = session_id
+    session[SESSION_ID_KEY] = session_id
     request.environ[ENVIRON_USER] = principal.username
     session.permanent = True
     return redirect(target)
@@ -161,8 +162,8 @@ def login() -> Response | tuple[str, int, dict]:
 @bp.post("/logout")
 def logout() -> Response:
     """End the session on the server: the cookie, or any copy of it, stops working."""
-    if session.get("sid"):
-        end_session(db_session(), str(session["sid"]))
+    if session.get(SESSION_ID_KEY):
+        end_session(db_session(), str(session[SESSION_ID_KEY]))
         db_session().commit()
     session.clear()
     return redirect(DEFAULT_NEXT)

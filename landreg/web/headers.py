@@ -60,12 +60,16 @@ def nonced(markup: str) -> Markup:
     return Markup(str(markup).replace("<script", f'<script nonce="{csp_nonce()}"'))  # noqa: S704
 
 
+#: The session entry that holds a logged-in user's session id (see landreg/web/auth.py).
+SESSION_ID_KEY = "sid"
+
+
 def _authenticated() -> bool:
     """Did the request come with credentials (a session or a token)? Checked on the request
     itself, so a page that never asked who is logged in is covered too."""
     from flask import session
 
-    return bool(request.headers.get("Authorization")) or bool(session.get("user_id"))
+    return bool(request.headers.get("Authorization")) or bool(session.get(SESSION_ID_KEY))
 
 
 def secure_headers(response: Response) -> Response:

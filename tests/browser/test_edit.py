@@ -105,7 +105,12 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     page.click(".leaflet-popup .withdraw-plot")
     page.wait_for_function("() => document.getElementById('edit-status').textContent"
                            ".includes('Trukket tilbake')")
-    assert page.request.get(f"{server}/api/plots/{pid}").status == 404
+    # the planner still reads it (withdrawn, unpublished); the public gets a 404
+    assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
+        "availability"] == "trukket"
+    public = page.context.browser.new_context()
+    assert public.request.get(f"{server}/api/plots/{pid}").status == 404
+    public.close()
     page.goto(f"{server}/plots/{pid}/history")
     page.click("button.restore-version[data-version='3']")
     page.wait_for_function("() => document.querySelectorAll('#versions tbody tr').length === 5")
