@@ -64,7 +64,7 @@ from landreg.errors import InvalidCRS, InvalidInput, LandregError, StaleVersion
 from landreg.ingest.crs import NORWAY_25833, STORE_EPSG, guess_crs, parse_crs
 from landreg.ingest.readers import DEFAULT_LIMITS, MissingCRS, ReadLimits, Source, read_source
 from landreg.models import Plot
-from landreg.registry.codes import REGION_KOMMUNER, normalise_kommunenummer
+from landreg.registry.codes import REGION_KOMMUNER, NotBusinessLand, normalise_kommunenummer
 from landreg.registry.fields import (
     EDITABLE_FIELDS,
     REQUIRED_ON_CREATE,
@@ -73,7 +73,8 @@ from landreg.registry.fields import (
 )
 from landreg.registry.placement import FOREIGN_TOLERANCE, OUTSIDE_TOLERANCE
 
-ACTIONS = ("create", "update", "unchanged", "rejected")
+#: ``skipped``: an area that is not business land (a road, housing, LNFR …) in a mixed plan.
+ACTIONS = ("create", "update", "unchanged", "skipped", "rejected")
 #: Largest vertex displacement (metres, EPSG:25833) that still counts as the same geometry.
 GEOMETRY_TOLERANCE_M = 0.05
 #: Rows written per COPY + INSERT/UPDATE round (and per progress step).
@@ -83,18 +84,27 @@ IMPORT_FIELDS: tuple[str, ...] = (*EDITABLE_FIELDS, "landreg_id")
 #: Column names recognised for each field besides its own name. Compared without case, accents
 #: (æ→ae, ø→o, å→a) or punctuation, so ``Arealformål``, ``AREALFORMAL`` and ``areal_formal`` match.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "external_ref": ("ekstern_ref", "ekstern_id", "referanse", "ref", "site_reference"),
-    "name": ("navn", "tomtenavn", "områdenavn", "site_name_address"),
+    # A plan's own identity first: NPAD lokalId (identifikasjon), SOSI ..IDENT/..LOKALID.
+    "external_ref": ("ekstern_ref", "ekstern_id", "referanse", "ref", "site_reference",
+                     "lokalid", "identifikasjon_lokalid", "identifikasjon"),
+    "name": ("navn", "tomtenavn", "områdenavn", "site_name_address", "feltnavn",
+             "feltbetegnelse"),
     "kommunenummer": ("kommunenr", "kommune_nr", "knr"),
     "arealformal": ("arealformål", "arealformaal", "formål", "formaal", "formal",
                     "rp_arealformål", "kp_arealformål"),
-    "plan_status": ("planstatus", "status", "arealbruksstatus"),
+    # Kommuneplan arealbruksstatus 1 nåværende / 2 framtidig. A plan's ``planstatus`` is its
+    # legal status (plan_legal_status), never nåværende/framtidig.
+    "plan_status": ("status", "arealbruksstatus", "arealstatus"),
     "plan_id": ("planid", "planident", "planidentifikasjon", "arealplan_id"),
+    "plan_name": ("plannavn",),
+    "plan_legal_status": ("planstatus", "plan_juridisk_status"),
     "availability": ("tilgjengelighet", "ledighet", "salgsstatus"),
     "road_access": ("vegtilkomst", "veitilkomst", "adkomst", "atkomst"),
     "water_sewer": ("vann_avløp", "vann_og_avløp", "va"),
     "power_capacity_mw": ("effekt_mw", "kapasitet_mw", "strøm_mw", "kraft_mw"),
-    "ownership": ("eierform", "eierskap", "eier"),
+    # Not ``eierform``: in a plan that is 1 offentlig / 2 felles / 3 annen (who the area is
+    # for), not who owns the plot. It is left out with a note (:data:`NOT_MAPPED`).
+    "ownership": ("eierskap", "eier"),
     "price_nok_m2": ("pris_kr_m2", "pris_nok_m2", "pris_m2", "pris"),
     "max_bya_pct": ("bya", "bya_pct", "maks_bya", "maks_bya_pct"),
     "max_height_m": ("maks_høyde", "maks_hoyde_m", "byggehøyde", "høyde"),
@@ -103,6 +113,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "internal_notes": ("internt_notat", "interne_notater", "notat"),
     "published": ("publisert", "publiser"),
 }
+#: Plan attributes that look like a field but mean something else: column key → the note.
+NOT_MAPPED: dict[str, str] = {
+    "eierform": ("{column}: the plan's eierform (1 offentlig, 2 felles, 3 annen) says whom an "
+                 "area is for, not who owns the plot; it is not imported as ownership."),
+}
+#: Plan-id columns as national plans name them: the plan id is unique within its kommune
+#: only, so the register stores ``<kommunenummer>_<planidentifikasjon>``.
+PLAN_ID_COLUMNS = frozenset({"planidentifikasjon", "planid", "planident"})
 #: Kommuneplan status codes (1 nåværende, 2 framtidig) and spellings without æ/å.
 _PLAN_STATUS = {"1": "nåværende", "2": "framtidig", "navarende": "nåværende",
                 "naavaerende": "nåværende", "naverende": "nåværende", "navaerende": "nåværende"}
@@ -165,6 +183,7 @@ class FeatureResult:
     changes: tuple[str, ...] = ()
     reasons: list[Reason] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -178,6 +197,8 @@ class FeatureResult:
                               for r in self.reasons]
         if self.warnings:
             out["warnings"] = self.warnings
+        if self.skipped:
+            out["skipped"] = self.skipped
         return out
 
 
@@ -231,6 +252,14 @@ class ImportReport:
         return out
 
     @property
+    def skipped_by_code(self) -> dict[str, int]:
+        """Skipped areas per arealformål: ``{"2011 Kjøreveg: ikke næringsareal": 14, …}``."""
+        if not len(self._table) or "skip" not in self._table:
+            return {}
+        counts = self._table["skip"].dropna().value_counts()
+        return {str(k): int(v) for k, v in sorted(counts.items())}
+
+    @property
     def features(self) -> list[FeatureResult]:
         """One :class:`FeatureResult` per feature, in file order."""
         return [self._feature(i) for i in range(len(self._table))]
@@ -259,7 +288,8 @@ class ImportReport:
             name=_none(r["name"]), kommunenummer=_none(r["kommunenummer"]),
             plot_id=None if _none(r["plot_id"]) is None else int(r["plot_id"]),
             changes=self._changes.get(i, ()), reasons=self._reasons.get(i, []),
-            warnings=self._notes.get(i, []))
+            warnings=self._notes.get(i, []),
+            skipped=_none(r["skip"]) if "skip" in r else None)
 
     def to_dict(self, *, max_features: int | None = None) -> dict[str, Any]:
         """A JSON-ready summary; ``max_features`` caps the per-feature list."""
@@ -267,6 +297,7 @@ class ImportReport:
         return {"source": self.source, "format": self.format, "layer": self.layer,
                 "crs": self.crs, "kommune": self.kommune, "mapping": self.mapping,
                 "ignored_columns": self.ignored_columns, "counts": self.counts,
+                "skipped_by_code": self.skipped_by_code,
                 "warnings": self.warnings, "applied": self.applied,
                 "features": [self._feature(i).to_dict() for i in range(n)]}
 
@@ -409,20 +440,34 @@ def plan_import(
     n = len(frame)
     notify("read", n, n)
     columns, ignored = resolve_mapping([c for c in frame.columns if c != "geometry"], mapping)
+    notes = [NOT_MAPPED[_key(c)].format(column=c) for c in ignored if _key(c) in NOT_MAPPED]
     # Sparse: only features with something to say get an entry.
     reasons: Notes[Reason] = defaultdict(list)
     warnings: Notes[str] = defaultdict(list)
 
     geoms = _geometries(frame.geometry, src, reasons, warnings, repair)
     notify("geometry", n, n)
-    values = _attributes(frame, columns, reasons)
+    skips: dict[int, str] = {}
+    values = _attributes(frame, columns, reasons, skips)
     notify("attributes", n, n)
     best = _place(session, geoms, values.get("kommunenummer"), kommune, reasons, warnings)
     notify("kommune", n, n)
+    if "plan_id" in values and str(columns["plan_id"]).lower() in PLAN_ID_COLUMNS:
+        values["plan_id"] = _national_plan_id(values["plan_id"], best)
     report = _classify(session, src, kommune, columns, ignored, geoms, values, best, reasons,
-                       warnings)
+                       warnings, skips)
     notify("match", n, n)
+    report.warnings.extend(notes)
     return report
+
+
+def _national_plan_id(ids: np.ndarray, kommuner: np.ndarray) -> np.ndarray:
+    """``planidentifikasjon`` → ``3401_2019003`` (the kommune the area lies in, then the id)."""
+    out = ids.copy()
+    for i, (pid, k) in enumerate(zip(ids, kommuner, strict=True)):
+        if pid is not None and k is not None and not str(pid).startswith(f"{k}_"):
+            out[i] = f"{k}_{pid}"[:100]
+    return out
 
 
 def _source(source: Any, crs: object, layer: str | None, wkt_column: str | None,
@@ -584,24 +629,33 @@ def _clean_one(name: str, value: Any) -> dict[str, Any]:
     return clean_attributes({name: value}, creating=False)
 
 
-def _attributes(frame: pd.DataFrame, columns: dict[str, str],
-                reasons: Notes[Reason]) -> dict[str, np.ndarray]:
-    """Checked values per field (None = empty), each distinct value checked once."""
+def _attributes(frame: pd.DataFrame, columns: dict[str, str], reasons: Notes[Reason],
+                skips: dict[int, str]) -> dict[str, np.ndarray]:
+    """Checked values per field (None = empty), each distinct value checked once.
+
+    A national arealformål that is not business land puts the feature into ``skips`` (row →
+    ``"2011 Kjøreveg: ikke næringsareal"``) instead of rejecting it."""
     out: dict[str, np.ndarray] = {}
     for name, column in columns.items():
         cells = _cells(frame[column])
         distinct = [v for v in pd.unique(cells) if v is not None]
         cleaned: dict[Any, dict[str, Any]] = {}
         errors: dict[Any, Reason] = {}
+        skip: dict[Any, str] = {}
         if name in _TEXT_FIELDS and _plain_text_passes(name, distinct):
             out[name] = cells  # every value is already the checked value
             continue
         for v in distinct:
             try:
                 cleaned[v] = _clean_one(name, v)
+            except NotBusinessLand as exc:
+                skip[v] = exc.details["skip"]
             except LandregError as exc:
                 errors[v] = Reason(exc.code, name, f"{exc.message} (column {column!r})")
         column_cells = pd.Series(cells, dtype=object)
+        if skip:
+            for i in np.flatnonzero(column_cells.isin(list(skip)).to_numpy()):
+                skips[int(i)] = skip[cells[i]]
         if errors:
             for i in np.flatnonzero(column_cells.isin(list(errors)).to_numpy()):
                 reasons[i].append(errors[cells[i]])
@@ -769,8 +823,15 @@ def _same_geometry(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 def _classify(session: Session, src: Source, kommune: str | None, columns: dict[str, str],
               ignored: list[str], geoms: np.ndarray, values: dict[str, np.ndarray],
               best: np.ndarray, reasons: Notes[Reason],
-              warnings: Notes[str]) -> ImportReport:
+              warnings: Notes[str], skips: dict[int, str]) -> ImportReport:
     n = len(geoms)
+    skipped = np.zeros(n, dtype=bool)
+    skipped[list(skips)] = True
+    for i in skips:  # not business land: whatever else is wrong with it does not matter
+        reasons.pop(i, None)
+        warnings.pop(i, None)
+    best = best.copy()
+    best[skipped] = None
     nothing = np.full(n, None, dtype=object)
     refs = values.get("external_ref", nothing)
     ids = values.get("landreg_id", nothing)
@@ -787,6 +848,7 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
                                      f"kommune {k} (features {listed})."))
     ok = np.ones(n, dtype=bool)
     ok[[i for i, r in reasons.items() if r]] = False
+    ok[skipped] = False
 
     written = [f for f in EDITABLE_FIELDS if f in values and f != "kommunenummer"]
     compare = [f for f in written if f != "external_ref"]
@@ -821,6 +883,7 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
         ok &= ~missing
 
     action = np.where(ok, np.where(match >= 0, "update", "create"), "rejected").astype(object)
+    action[skipped] = "skipped"
     upd = np.flatnonzero(action == "update")
     changes: dict[int, tuple[str, ...]] = {}
     if len(upd):
@@ -837,9 +900,12 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
 
     plot_id = np.full(n, None, dtype=object)
     plot_id[match >= 0] = ex["id"].to_numpy(dtype=object)[match[match >= 0]]
+    skip_label = np.full(n, None, dtype=object)
+    for i, label in skips.items():
+        skip_label[i] = label
     table = pd.DataFrame({"action": action, "external_ref": refs,
                           "name": values.get("name", nothing), "kommunenummer": best,
-                          "plot_id": plot_id}, dtype=object)
+                          "plot_id": plot_id, "skip": skip_label}, dtype=object)
     rows = _payload(action, match, ex, changes, geoms, values, best)
     return ImportReport(
         source=src.name, format=src.format, layer=src.layer, crs=src.crs_label,
