@@ -33,7 +33,8 @@ def public_feature(feature: dict[str, Any]) -> dict[str, Any]:
 #: Fields a caller may set on create and update (the rest are derived or kept by the database).
 EDITABLE_FIELDS: tuple[str, ...] = (
     "external_ref", "name", "kommunenummer", "arealformal", "plan_status", "plan_id",
-    "plan_name", "plan_legal_status", "availability", "road_access", "water_sewer", "power_capacity_mw", "ownership",
+    "plan_name", "plan_legal_status", "availability", "road_access", "water_sewer",
+    "power_capacity_mw", "ownership",
     "price_nok_m2", "max_bya_pct", "max_height_m", "contact", "description", "internal_notes",
     "published",
 )

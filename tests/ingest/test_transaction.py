@@ -81,7 +81,8 @@ def test_one_bad_feature_leaves_the_register_byte_for_byte_unchanged(seeded, tmp
     assert before[0][0] == 5
     with pytest.raises(ImportRejected), session_scope(get_engine(seeded)) as s:
         report = plan_import(s, path, kommune="3401", user="kari")
-        assert report.counts == {"create": 3, "update": 4, "unchanged": 0, "skipped": 0, "rejected": 1}
+        assert report.counts == {"create": 3, "update": 4, "unchanged": 0,
+                                 "skipped": 0, "rejected": 1}
         apply_import(s, report, "kari")
     assert dump(seeded) == before
 
