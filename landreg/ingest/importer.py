@@ -89,7 +89,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
                      "lokalid", "identifikasjon_lokalid", "identifikasjon"),
     "name": ("navn", "tomtenavn", "områdenavn", "site_name_address", "feltnavn",
              "feltbetegnelse"),
-    "kommunenummer": ("kommunenr", "kommune_nr", "knr"),
+    "kommunenummer": ("kommunenr", "kommune_nr", "knr", "komm"),
     "arealformal": ("arealformål", "arealformaal", "formål", "formaal", "formal",
                     "rp_arealformål", "kp_arealformål"),
     # Kommuneplan arealbruksstatus 1 nåværende / 2 framtidig. A plan's ``planstatus`` is its
@@ -97,7 +97,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "plan_status": ("status", "arealbruksstatus", "arealstatus"),
     "plan_id": ("planid", "planident", "planidentifikasjon", "arealplan_id"),
     "plan_name": ("plannavn",),
-    "plan_legal_status": ("planstatus", "plan_juridisk_status"),
+    "plan_legal_status": ("planstatus", "planstat", "plan_juridisk_status"),
     "availability": ("tilgjengelighet", "ledighet", "salgsstatus"),
     "road_access": ("vegtilkomst", "veitilkomst", "adkomst", "atkomst"),
     "water_sewer": ("vann_avløp", "vann_og_avløp", "va"),
@@ -364,11 +364,15 @@ def resolve_mapping(
             )
         chosen[f] = found
     used = set(chosen.values())
+    alias_of = {_key(a): f for f, aliases in ALIASES.items() for a in aliases}
     for f in IMPORT_FIELDS:
         if f in chosen or f in off:
             continue
         for alias in (f, *ALIASES.get(f, ())):
             c = by_key.get(_key(alias))
+            if (alias == f and c is not None and alias_of.get(_key(c), f) != f
+                    and c.lower() != f):
+                continue  # "planstatus" is plan_legal_status's, though it looks like plan_status
             if c is not None and c not in used:
                 chosen[f] = c
                 used.add(c)

@@ -72,6 +72,8 @@ FORMATS: dict[str, str] = {
     ".json": "GeoJSON",
     ".fgb": "FlatGeobuf",
     ".csv": "CSV with WKT",
+    ".sos": "SOSI",
+    ".gml": "plan GML",
 }
 #: Format → the only GDAL driver that may open it (CSV is read by pandas, a zip by Python).
 DRIVERS: dict[str, str] = {
@@ -80,6 +82,7 @@ DRIVERS: dict[str, str] = {
     "Shapefile": "ESRI Shapefile",
     "GeoJSON": "GeoJSON",
     "FlatGeobuf": "FlatGeobuf",
+    "plan GML": "GML",
 }
 #: Members of a zip archive that are archives themselves (refused: they hide their contents).
 ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar", ".kmz")
@@ -264,6 +267,8 @@ def _read_source(path: Path, layer: str | None, crs: object, wkt_column: str | N
     given = parse_crs(crs) if crs is not None and str(crs).strip() else None
     if fmt == "CSV with WKT":
         frame, used_layer = _read_csv(path, wkt_column), None
+    elif fmt == "SOSI":
+        frame, used_layer = _read_sosi(path), None
     elif fmt == "zipped Shapefile":
         with _unzipped(path, limits) as folder:
             shp = _pick_shapefile(path, folder, layer)
@@ -367,6 +372,8 @@ def _read_ogr(shown: Path, path: Path, layer: str | None,
                              field="layer", value=layer)
     else:
         polygonal = [str(n) for n, t in layers if t is not None and _maybe_polygons(t)]
+        if fmt == "plan GML":  # the plan's purpose areas, not its boundary or zones
+            polygonal.sort(key=lambda n: not any(w in n.lower() for w in _PURPOSE_LAYERS))
         if not polygonal:
             listed = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in layers)
             raise NotSpatial(
@@ -375,13 +382,22 @@ def _read_ogr(shown: Path, path: Path, layer: str | None,
             )
         layer = polygonal[0]
     try:
-        frame = pyogrio.read_dataframe(source, layer=layer)
+        frame = pyogrio.read_dataframe(source, layer=layer, **_OPEN_OPTIONS.get(fmt, {}))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise _unreadable(shown, exc, path) from None
     if not isinstance(frame, gpd.GeoDataFrame) or (len(frame) and frame.geometry.isna().all()):
         raise NotSpatial(f"{shown.name} (layer {layer}) holds no geometries.", field="file",
                          value=str(shown))
     return frame, layer
+
+
+#: Layer names of plan GML that hold purpose areas (RpArealformålOmråde, KpArealformålOmråde).
+_PURPOSE_LAYERS = ("arealformål", "arealformal", "arealbruk")
+#: GDAL open options per format: GML writes no .gfs beside the file and fetches no schema
+#: (xlink resolution is off for the whole process: ``landreg.gdalenv``).
+_OPEN_OPTIONS: dict[str, dict[str, str]] = {
+    "plan GML": {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"},
+}
 
 
 def _gdal_source(shown: Path, path: Path, fmt: str) -> str:
@@ -396,7 +412,7 @@ def _gdal_source(shown: Path, path: Path, fmt: str) -> str:
     # already rules out every driver that follows names inside a file (VRT, GDALG, WFS …).
     source = f"GeoJSON:{path}" if fmt == "GeoJSON" else str(path)
     try:
-        driver = pyogrio.read_info(source, layer=0)["driver"]
+        driver = pyogrio.read_info(source, layer=0, **_OPEN_OPTIONS.get(fmt, {}))["driver"]
     except pyogrio.errors.DataLayerError:
         return source  # no layer at all: nothing to read, _read_ogr says so
     except pyogrio.errors.DataSourceError as exc:
@@ -423,7 +439,29 @@ _SIGNATURES = {
     "Shapefile": lambda head: head.startswith(b"\x00\x00\x27\x0a"),
     "FlatGeobuf": lambda head: head[:3] == b"fgb" and head[4:7] == b"fgb",
     "GeoJSON": _json_object,
+    "plan GML": lambda head: _xml_with(head, b"http://www.opengis.net/gml"),
 }
+
+
+def _xml_with(head: bytes, namespace: bytes) -> bool:
+    """An XML document (no DOCTYPE: no entities to expand) that declares ``namespace``."""
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return text.startswith(b"<") and namespace in head and b"<!DOCTYPE" not in head.upper()
+
+
+def _read_sosi(path: Path) -> gpd.GeoDataFrame:
+    """A SOSI file, read by landreg's own reader (``landreg.ingest.sosi``) after checking that
+    it starts with ``.HODE``."""
+    from landreg.ingest.sosi import read_sosi
+
+    head = _head(path).removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not head.startswith(b".HODE"):
+        raise _not_a(path, "SOSI", "it does not start with .HODE")
+    frame = read_sosi(path.read_bytes())
+    if not len(frame):
+        raise NotSpatial(f"{path.name} holds no areas (.FLATE) to import.", field="file",
+                         value=str(path))
+    return frame
 
 
 def _not_a(shown: Path, fmt: str, why: str) -> UnreadableFile:
