@@ -354,7 +354,7 @@ def _read_ogr(shown: Path, path: Path, layer: str | None,
     knows (e.g. the zip)."""
     source = _gdal_source(shown, path, fmt)
     try:
-        layers = pyogrio.list_layers(source)
+        layers = _list_layers(source, fmt)
     except pyogrio.errors.DataSourceError as exc:
         raise _unreadable(shown, exc, path) from None
     if len(layers) == 0:
@@ -400,6 +400,22 @@ _OPEN_OPTIONS: dict[str, dict[str, str]] = {
 }
 
 
+def _list_layers(source: str, fmt: str) -> list[tuple[str, str | None]]:
+    """``(name, geometry type)`` of every layer, opened with ``fmt``'s open options (plain
+    ``list_layers`` takes none, and the GML driver would write a .gfs beside the file)."""
+    options = _OPEN_OPTIONS.get(fmt)
+    if not options:
+        return [(str(n), t) for n, t in pyogrio.list_layers(source)]
+    out: list[tuple[str, str | None]] = []
+    while len(out) < 1000:
+        try:
+            info = pyogrio.read_info(source, layer=len(out), **options)
+        except pyogrio.errors.DataLayerError:
+            break
+        out.append((str(info["layer_name"]), info["geometry_type"]))
+    return out
+
+
 def _gdal_source(shown: Path, path: Path, fmt: str) -> str:
     """The name to give GDAL for ``path``, after checking that its content is ``fmt`` and that
     GDAL opens it with ``fmt``'s driver (:data:`DRIVERS`) and no other."""
@@ -443,10 +459,19 @@ _SIGNATURES = {
 }
 
 
+_XML_PROLOG = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z_][\w.:-]*)", re.S)
+
+
 def _xml_with(head: bytes, namespace: bytes) -> bool:
-    """An XML document (no DOCTYPE: no entities to expand) that declares ``namespace``."""
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    return text.startswith(b"<") and namespace in head and b"<!DOCTYPE" not in head.upper()
+    """A GML feature collection: XML whose root element is a ``…FeatureCollection`` declaring
+    ``namespace``, without a DOCTYPE (no entities to expand). The root decides which GDAL
+    driver would take the file, so an OGR VRT (``<OGRVRTDataSource>``, which reads the files
+    and URLs it names) never passes, whatever namespaces it mentions."""
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    m = _XML_PROLOG.match(text)
+    if m is None or not m.group(1).split(b":")[-1].endswith(b"FeatureCollection"):
+        return False
+    return namespace in head and b"<!DOCTYPE" not in head.upper()
 
 
 def _read_sosi(path: Path) -> gpd.GeoDataFrame:
