@@ -454,12 +454,14 @@ def plan_import(
     skips: dict[int, str] = {}
     values = _attributes(frame, columns, reasons, skips)
     notify("attributes", n, n)
-    best = _place(session, geoms, values.get("kommunenummer"), kommune, reasons, warnings)
+    outline: dict[int, int] = {}  # feature → plot with the same outline
+    best = _place(session, geoms, values.get("kommunenummer"), kommune, reasons, warnings,
+                  outline)
     notify("kommune", n, n)
     if "plan_id" in values and str(columns["plan_id"]).lower() in PLAN_ID_COLUMNS:
         values["plan_id"] = _national_plan_id(values["plan_id"], best)
     report = _classify(session, src, kommune, columns, ignored, geoms, values, best, reasons,
-                       warnings, skips)
+                       warnings, skips, outline)
     notify("match", n, n)
     report.warnings.extend(notes)
     return report
@@ -686,13 +688,15 @@ def _plain_text_passes(name: str, distinct: list[Any]) -> bool:
 
 
 def _place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune: str | None,
-           reasons: Notes[Reason], warnings: Notes[str]) -> np.ndarray:
+           reasons: Notes[Reason], warnings: Notes[str],
+           outline: dict[int, int] | None = None) -> np.ndarray:
     """The kommune of every feature (the one holding the larger part), from one SQL query."""
     best = np.full(len(geoms), None, dtype=object)
     idx = np.flatnonzero(~shapely.is_missing(geoms))
     if len(idx) == 0:
         return best
-    shares = _shares(session, geoms, idx)
+    outline = {} if outline is None else outline
+    shares = _shares(session, geoms, idx, outline)
     pos = pd.Series(np.arange(len(idx)), index=idx)
     total = shapely.area(geoms[idx].astype(object))
     inside = np.zeros(len(idx))
@@ -744,8 +748,13 @@ def _place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune
     return best
 
 
-def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray) -> pd.DataFrame:
-    """Area (m²) of each feature in each kommune it touches: COPY to a temp table, one join."""
+def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray,
+            outline: dict[int, int]) -> pd.DataFrame:
+    """Area (m²) of each feature in each kommune it touches: COPY to a temp table, one join.
+
+    The same table finds, in one more indexed join, the plot each feature has the outline of
+    (within :data:`GEOMETRY_TOLERANCE_M`) into ``outline``: a plan re-imported under other
+    references is recognised instead of duplicated."""
     dbapi = session.connection().connection.driver_connection
     with dbapi.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {_STAGE_GEOM}")
@@ -771,14 +780,23 @@ def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray) -> pd.DataFram
                         ELSE ST_Area(ST_Intersection(m.geom, s.geom)) END
             FROM municipality m JOIN {_STAGE_GEOM} s ON ST_Intersects(m.geom, s.geom)""")  # noqa: S608 - a constant table name, no values
         rows = cur.fetchall()
+        cur.execute(f"""
+            SELECT DISTINCT ON (s.ord) s.ord, p.id
+            FROM {_STAGE_GEOM} s JOIN plot p
+              ON p.geom && ST_Expand(s.geom, %(tol)s)
+             AND abs(ST_Area(p.geom) - ST_Area(s.geom)) <= ST_Perimeter(s.geom) * %(tol)s
+             AND ST_HausdorffDistance(p.geom, s.geom) <= %(tol)s
+            ORDER BY s.ord, p.id""", {"tol": GEOMETRY_TOLERANCE_M})  # noqa: S608 - constant name
+        outline.update((int(o), int(p)) for o, p in cur.fetchall())
         cur.execute("SELECT set_config('jit', %s, true)", (previous,))
         cur.execute(f"DROP TABLE {_STAGE_GEOM}")
     return pd.DataFrame(rows, columns=["ord", "k", "a"]).astype({"ord": "int64", "a": "float64"})
 
 
 def _existing(session: Session, keys: pd.DataFrame, ids: list[int],
-              fields: list[str]) -> pd.DataFrame:
-    """The plots matched by (kommune, external_ref) and by id: two queries, whatever the size."""
+              fields: list[str], same_outline: list[int] | None = None) -> pd.DataFrame:
+    """The plots matched by (kommune, external_ref), by id and by outline: three queries,
+    whatever the size."""
     names = ["id", "version", "kommunenummer", "external_ref", "wkb", *fields]
     # S608: ``fields`` come from EDITABLE_FIELDS (column names we define); values are bound
     select_ = ("SELECT p.id, p.version, p.kommunenummer, p.external_ref, ST_AsBinary(p.geom)"  # noqa: S608
@@ -794,6 +812,9 @@ def _existing(session: Session, keys: pd.DataFrame, ids: list[int],
         if ids:
             cur.execute(select_ + "WHERE p.id = ANY(%(ids)s::bigint[]) AND p.external_ref IS NULL",
                         {"ids": ids})
+            rows += cur.fetchall()
+        if same_outline:
+            cur.execute(select_ + "WHERE p.id = ANY(%(ids)s::bigint[])", {"ids": same_outline})
             rows += cur.fetchall()
     return pd.DataFrame(rows, columns=names, dtype=object).drop_duplicates("id")
 
@@ -827,7 +848,8 @@ def _same_geometry(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 def _classify(session: Session, src: Source, kommune: str | None, columns: dict[str, str],
               ignored: list[str], geoms: np.ndarray, values: dict[str, np.ndarray],
               best: np.ndarray, reasons: Notes[Reason],
-              warnings: Notes[str], skips: dict[int, str]) -> ImportReport:
+              warnings: Notes[str], skips: dict[int, str],
+              outline: dict[int, int] | None = None) -> ImportReport:
     n = len(geoms)
     skipped = np.zeros(n, dtype=bool)
     skipped[list(skips)] = True
@@ -858,8 +880,10 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
     compare = [f for f in written if f != "external_ref"]
     by_ref = feat[ok & placed & feat["ref"].notna().to_numpy()]
     by_id = feat[ok & placed & feat["ref"].isna().to_numpy() & feat["lid"].notna().to_numpy()]
+    outline = {i: p for i, p in (outline or {}).items() if ok[i] and placed[i]}
     existing = _existing(session, by_ref.drop_duplicates(["k", "ref"]),
-                         sorted(set(by_id["lid"].tolist())), compare)
+                         sorted(set(by_id["lid"].tolist())), compare,
+                         sorted(set(outline.values())))
 
     # Row in `existing` that each feature matches (-1: none): by (kommune, ref), else by id.
     match = np.full(n, -1)
@@ -876,6 +900,26 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
                   if r.external_ref is None}
         for i, lid, k in zip(by_id.index, by_id["lid"], by_id["k"], strict=True):
             match[i] = idx_of.get((lid, k), -1)
+
+    # No plot with its reference: the plot with the same outline in the same kommune and the
+    # same plan (or without a reference of its own), if no other feature matched it already —
+    # a plan re-imported under other references (SOSI object numbers are not stable).
+    by_outline: list[int] = []
+    if outline and len(ex):
+        row_of = {(int(r.id), r.kommunenummer): j for j, r in enumerate(ex.itertuples())}
+        taken = set(match[match >= 0].tolist())
+        stored_ref = ex["external_ref"].to_numpy(dtype=object)
+        stored_plan = (ex["plan_id"].to_numpy(dtype=object) if "plan_id" in ex
+                       else np.full(len(ex), None, dtype=object))
+        plan = values.get("plan_id", nothing)
+        for i, pid in sorted(outline.items()):
+            j = row_of.get((pid, best[i]), -1)
+            same_plan = j >= 0 and (stored_ref[j] is None
+                                    or (plan[i] is not None and plan[i] == stored_plan[j]))
+            if match[i] < 0 and same_plan and j not in taken:
+                match[i] = j
+                taken.add(j)
+                by_outline.append(i)
 
     for req in REQUIRED_ON_CREATE:  # a new plot needs a name and an arealformål
         missing = ok & (match < 0) & pd.isna(values.get(req, nothing))
@@ -898,6 +942,13 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
         old_geom = shapely.from_wkb(ex["wkb"].to_numpy(dtype=object)[rows])
         changed[:, -1] = ~_same_geometry(geoms[upd], old_geom)
         labels = np.array([*compare, "geometry"], dtype=object)
+        if by_outline and "external_ref" in values:  # recognised by outline, new reference
+            stored = ex["external_ref"].to_numpy(dtype=object)[rows]
+            other_ref = np.array([i in set(by_outline) and values["external_ref"][i] is not None
+                                  and values["external_ref"][i] != stored[k]
+                                  for k, i in enumerate(upd)], dtype=bool)
+            changed = np.column_stack([changed, other_ref])
+            labels = np.array([*labels, "external_ref"], dtype=object)
         for k in np.flatnonzero(changed.any(axis=1)):
             changes[int(upd[k])] = tuple(labels[changed[k]])
         action[upd[~changed.any(axis=1)]] = "unchanged"

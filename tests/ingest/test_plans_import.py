@@ -177,3 +177,18 @@ def test_plan_gml_picks_the_purpose_layer_not_the_plan_boundary(tmp_path):
     assert src.format == "plan GML" and src.layer == "RpArealformålOmråde"
     assert len(src.frame) == 5
     assert shapely.get_num_interior_rings(src.frame.geometry.iloc[0]) == 1
+
+
+def test_an_identical_outline_under_another_reference_is_recognised(session, tmp_path):
+    areas = mixed_plan("O")
+    first = plan_import(session, gpkg_plan(tmp_path, areas), kommune="3401", user="kari")
+    apply_import(session, first, "kari")
+    for a in areas:
+        a.lokalid = a.lokalid.replace("O-", "O2-")
+    report = plan_import(session, sosi_plan(tmp_path, areas), kommune="3401", user="kari")
+    assert report.counts["create"] == 0 and report.counts["update"] == 2
+    assert all("external_ref" in f.changes for f in report.by_action("update"))
+    apply_import(session, report, "kari")
+    again = plan_import(session, sosi_plan(tmp_path, areas, name="again.sos"), kommune="3401",
+                        user="kari")
+    assert again.counts["unchanged"] == 2
