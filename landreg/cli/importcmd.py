@@ -70,8 +70,8 @@ def command(ctx: click.Context, file: Path, kommune: str | None, mapping: dict, 
     Every feature is checked first (geometry, kommune, codes, values) and matched to the
     register by external_ref within its kommune: it is created, updated, unchanged or
     rejected. A whole plan can be given as it is: areas that are not business land (roads,
-    green, housing …) are skipped and counted per arealformål. Then all of it is written in one transaction — or, if anything is rejected,
-    nothing (unless --allow-partial).
+    green, housing …) are skipped and counted per arealformål. Then all of it is written in
+    one transaction — or, if anything is rejected, nothing (unless --allow-partial).
     """
     if not user.strip():
         raise click.BadParameter("give a user name for the history", param_hint="--user")

@@ -9,7 +9,6 @@ these tests make their own database (migrated, kommuner loaded, no demo plots), 
 from __future__ import annotations
 
 import json
-
 from collections.abc import Iterator
 
 import pandas as pd
