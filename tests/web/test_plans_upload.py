@@ -39,7 +39,8 @@ def _upload(client, headers, path, **form):
 @pytest.mark.parametrize("writer", [sosi_plan, gml_plan], ids=["sos", "gml"])
 def test_a_plan_uploads_as_it_is(client, token, tmp_path, writer):
     tag = f"W{uuid.uuid4().hex[:5]}"
-    path = writer(tmp_path, mixed_plan(tag), kommune="3417")
+    # its own plan id: the other tests' areas have the same outlines (and would be recognised)
+    path = writer(tmp_path, mixed_plan(tag), kommune="3417", planid=tag)
     dry = _upload(client, token, path)
     assert dry.status_code == 200, dry.get_json()
     body = dry.get_json()
@@ -55,7 +56,7 @@ def test_a_plan_uploads_as_it_is(client, token, tmp_path, writer):
 def test_import_the_valid_ones_after_a_dry_run_with_rejections(client, token, tmp_path):
     tag = f"V{uuid.uuid4().hex[:5]}"
     areas = mixed_plan(tag) + [Area(9999, "X1", 500, lokalid=f"{tag}-bad")]
-    path = sosi_plan(tmp_path, areas, kommune="3417")
+    path = sosi_plan(tmp_path, areas, kommune="3417", planid=tag)
     refused = _upload(client, token, path, dry_run="false")
     assert refused.status_code == 400
     assert "rejected" in refused.get_json()["description"]
