@@ -11,7 +11,12 @@ Formats, chosen by the file's suffix:
 ``.fgb``                  FlatGeobuf
 ``.csv``                  a table with the geometry as WKT in one column (``wkt_column``,
                           default the first of ``wkt``, ``geometry``, ``geom``, ``the_geom``).
-                          **A CSV carries no CRS: give one** (``--crs`` on the command line).
+                          **A CSV carries no CRS: give one** (``--crs`` on the command line),
+                          unless it has a ``crs`` column with one value (landreg's export)
+``.sos``                  SOSI 4.x, read by landreg itself (``landreg.ingest.sosi``): the
+                          plan's ``.FLATE`` areas; the file must start with ``.HODE``
+``.gml``                  plan GML (NPAD ``RpArealformålOmråde`` …), GDAL's GML driver only;
+                          the purpose-area layer is chosen over the plan boundary
 ========================  ===========================================================
 
 The file's own CRS is used; ``crs`` overrides it, and is required when the file has none.
@@ -267,6 +272,8 @@ def _read_source(path: Path, layer: str | None, crs: object, wkt_column: str | N
     given = parse_crs(crs) if crs is not None and str(crs).strip() else None
     if fmt == "CSV with WKT":
         frame, used_layer = _read_csv(path, wkt_column), None
+        if given is None:
+            given = _crs_column(frame, path)
     elif fmt == "SOSI":
         frame, used_layer = _read_sosi(path), None
     elif fmt == "zipped Shapefile":
@@ -472,6 +479,21 @@ def _xml_with(head: bytes, namespace: bytes) -> bool:
     if m is None or not m.group(1).split(b":")[-1].endswith(b"FeatureCollection"):
         return False
     return namespace in head and b"<!DOCTYPE" not in head.upper()
+
+
+def _crs_column(frame: gpd.GeoDataFrame, path: Path) -> CRS | None:
+    """The CRS a ``crs`` column names, when it names one for every row (landreg's CSV export
+    does); None when there is no such column."""
+    column = next((c for c in frame.columns if str(c).lower() == "crs"), None)
+    if column is None:
+        return None
+    values = {str(v).strip() for v in frame[column].dropna()} - {""}
+    if len(values) != 1:
+        return None
+    try:
+        return parse_crs(values.pop())
+    except LandregError:
+        return None
 
 
 def _read_sosi(path: Path) -> gpd.GeoDataFrame:

@@ -192,3 +192,16 @@ def test_an_identical_outline_under_another_reference_is_recognised(session, tmp
     again = plan_import(session, sosi_plan(tmp_path, areas, name="again.sos"), kommune="3401",
                         user="kari")
     assert again.counts["unchanged"] == 2
+
+
+def test_a_csv_with_one_crs_column_value_needs_no_crs_argument(tmp_path):
+    from landreg.ingest.readers import MissingCRS
+
+    path = tmp_path / "eksport.csv"
+    path.write_text("name,crs,wkt\nA,EPSG:25832,\"POLYGON((0 0,1 0,1 1,0 0))\"\n",
+                    encoding="utf-8")
+    assert read_source(path).crs_label == "EPSG:25832"
+    path.write_text("name,crs,wkt\nA,EPSG:25832,\"POLYGON((0 0,1 0,1 1,0 0))\"\n"
+                    "B,EPSG:4326,\"POLYGON((0 0,1 0,1 1,0 0))\"\n", encoding="utf-8")
+    with pytest.raises(MissingCRS):
+        read_source(path)
