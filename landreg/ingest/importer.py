@@ -152,6 +152,12 @@ class ImportRejected(InvalidInput):
         self.report = report
 
 
+class OutsideRegion(InvalidInput):
+    """Raised when no feature of a file lies in the region (the wrong file, not bad rows)."""
+
+    code = "outside_region"
+
+
 class ImportConflict(LandregError):
     """Raised when the register changed between planning an import and applying it."""
 
@@ -458,6 +464,7 @@ def plan_import(
     best = _place(session, geoms, values.get("kommunenummer"), kommune, reasons, warnings,
                   outline)
     notify("kommune", n, n)
+    _nothing_in_region(src.name, geoms, reasons)
     if "plan_id" in values and str(columns["plan_id"]).lower() in PLAN_ID_COLUMNS:
         values["plan_id"] = _national_plan_id(values["plan_id"], best)
     report = _classify(session, src, kommune, columns, ignored, geoms, values, best, reasons,
@@ -709,7 +716,7 @@ def _place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune
     for p in np.flatnonzero(out_of_region):
         reasons[idx[p]].append(Reason(
             "outside_region", "geometry",
-            f"{outside[p] / 1000:.1f} of the plot's {total[p] / 1000:.1f} daa lie outside the "
+            f"{_amount(outside[p])} of the plot's {_amount(total[p])} lie outside the "
             "seven Glåmdalen kommuner. A plot must lie inside the region."))
     placed = idx[~out_of_region]
     best[placed] = top_k[~out_of_region]
@@ -729,7 +736,7 @@ def _place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune
         elif kommune is not None and foreign[p] > FOREIGN_TOLERANCE * inside[p]:
             reasons[i].append(Reason(
                 "outside_kommune", "geometry",
-                f"{foreign[p] / 1000:.1f} of the plot's {inside[p] / 1000:.1f} daa lie outside "
+                f"{_amount(foreign[p])} of the plot's {_amount(inside[p])} lie outside "
                 f"{kommune} {REGION_KOMMUNER[kommune]}, which this import is for (at most "
                 f"{FOREIGN_TOLERANCE:.0%} may cross its border)."))
         elif given is not None and given[i] is not None and given[i] != k:
@@ -746,6 +753,28 @@ def _place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune
         warnings[i].append(f"The plot crosses a kommune border ({split}); it is filed under "
                            f"{best[i]} {REGION_KOMMUNER[best[i]]}, which holds the larger part.")
     return best
+
+
+def _amount(m2: float) -> str:
+    """An area for a message: ``35 m²`` under one daa (so a small plot never reads
+    "0.0 of 0.0 daa"), else ``12.3 daa``."""
+    return f"{m2:,.0f} m²".replace(",", " ") if m2 < 1000 else f"{m2 / 1000:.1f} daa"
+
+
+def _nothing_in_region(name: str, geoms: np.ndarray, reasons: Notes[Reason]) -> None:
+    """Raise once, saying where the file lies, when no feature lies in the region."""
+    idx = np.flatnonzero(~shapely.is_missing(geoms))
+    if not len(idx) or not all(any(r.code == "outside_region" for r in reasons.get(i, []))
+                               for i in idx):
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms[idx].astype(object))
+    lon, lat = gpd.GeoSeries([shapely.Point((minx + maxx) / 2, (miny + maxy) / 2)],
+                             crs=STORE_EPSG).to_crs(4326).iloc[0].coords[0]
+    listed = ", ".join(f"{k} {v}" for k, v in REGION_KOMMUNER.items())
+    raise OutsideRegion(
+        f"{name}: none of its {len(idx)} areas lies in the seven Glåmdalen kommuner ({listed}); "
+        f"the file lies around {lat:.3f}° N {lon:.3f}° E. Is it the right file?",
+        field="file", details={"lat": round(lat, 4), "lon": round(lon, 4)})
 
 
 def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray,

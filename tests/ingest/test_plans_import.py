@@ -205,3 +205,29 @@ def test_a_csv_with_one_crs_column_value_needs_no_crs_argument(tmp_path):
                     "B,EPSG:4326,\"POLYGON((0 0,1 0,1 1,0 0))\"\n", encoding="utf-8")
     with pytest.raises(MissingCRS):
         read_source(path)
+
+
+def test_a_plan_from_elsewhere_says_so_once_with_where(session, tmp_path):
+    from landreg.ingest.importer import OutsideRegion
+
+    path = tmp_path / "bergen.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [' + ", ".join(
+        '{"type": "Feature", "properties": {"navn": "T' + str(i) + '", "arealformal": 1340}, '
+        '"geometry": {"type": "Polygon", "coordinates": [[[5.32, 60.39], [5.321, 60.39], '
+        '[5.321, 60.391], [5.32, 60.39]]]}}' for i in range(3)) + "]}", encoding="utf-8")
+    with pytest.raises(OutsideRegion, match=r"bergen.geojson: none of its 3 areas .* around "
+                                            r"60.39\d° N 5.32\d° E"):
+        plan_import(session, path, user="kari")
+
+
+def test_a_small_plot_outside_reads_in_square_metres(session, tmp_path):
+    import geopandas as gpd
+
+    from tests.helpers import INSIDE, square_25833
+
+    x, y = INSIDE["3401"]
+    frame = gpd.GeoDataFrame({"navn": ["lite", "inne"], "arealformal": [1340, 1340]},
+                             geometry=[square_25833(100_000, 6_650_000, 5),
+                                       square_25833(x, y - 900, 40)], crs=25833)
+    report = plan_import(session, frame, user="kari")
+    assert report.rejected[0].reasons[0].message.startswith("25 m² of the plot's 25 m² lie")
