@@ -19,6 +19,8 @@ reaches every copy of GDAL in the process (pyogrio and rasterio each bundle thei
     refuse a GeoJSON ``crs`` that is a link, see ``landreg.ingest.readers``.)
 ``PROJ_NETWORK``
     No PROJ grid downloads either.
+``GML_SKIP_RESOLVE_ELEMS``, ``GML_DOWNLOAD_WFS_SCHEMA``
+    The GML driver (plan GML uploads) resolves no ``xlink:href`` and downloads no schema.
 
 It runs when :mod:`landreg` is imported, before any GDAL is loaded; a deployment cannot switch
 it back on through the environment.
@@ -34,6 +36,9 @@ NETWORK_OFF: dict[str, str] = {
     "GDAL_HTTP_PROXY": "127.0.0.1:9",
     "GDAL_HTTP_MAX_RETRY": "0",
     "PROJ_NETWORK": "OFF",
+    # GML: never resolve xlink:href (it can name local files or URLs), never fetch a schema.
+    "GML_SKIP_RESOLVE_ELEMS": "ALL",
+    "GML_DOWNLOAD_WFS_SCHEMA": "NO",
 }
 
 

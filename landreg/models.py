@@ -44,6 +44,9 @@ NAMING_CONVENTION = {
 
 AVAILABILITY = ("ledig", "reservert", "under_forhandling", "solgt", "utbygd", "trukket")
 PLAN_STATUS = ("nåværende", "framtidig")
+#: The plan's legal status (SOSI planstatus 1–8): proposal, adopted, repealed …
+PLAN_LEGAL_STATUS = ("igangsatt", "forslag", "vedtatt", "opphevet", "erstattet",
+                     "utsatt_rettsvirkning", "overstyrt")
 OWNERSHIP = ("kommunal", "privat", "statlig", "annen")
 PURPOSE_GROUPS = (
     "industri", "lager_logistikk", "kontor", "handel", "naering", "kombinert", "annen",
@@ -107,6 +110,8 @@ class Plot(Base):
     arealformal: Mapped[int] = mapped_column(ForeignKey("arealformal.code"))
     plan_status: Mapped[str] = mapped_column(Text)
     plan_id: Mapped[str | None] = mapped_column(Text)
+    plan_name: Mapped[str | None] = mapped_column(Text)
+    plan_legal_status: Mapped[str | None] = mapped_column(Text)
     purpose_group: Mapped[str] = mapped_column(Text)
     availability: Mapped[str] = mapped_column(Text, server_default="ledig")
     road_access: Mapped[bool | None] = mapped_column(Boolean)
@@ -129,6 +134,9 @@ class Plot(Base):
     __table_args__ = (
         CheckConstraint(_in("availability", AVAILABILITY), name="availability"),
         CheckConstraint(_in("plan_status", PLAN_STATUS), name="plan_status"),
+        CheckConstraint(
+            f"plan_legal_status IS NULL OR {_in('plan_legal_status', PLAN_LEGAL_STATUS)}",
+            name="plan_legal_status"),
         CheckConstraint(f"ownership IS NULL OR {_in('ownership', OWNERSHIP)}", name="ownership"),
         CheckConstraint(_in("purpose_group", PURPOSE_GROUPS), name="purpose_group"),
         CheckConstraint("price_nok_m2 IS NULL OR price_nok_m2 >= 0", name="price_nonneg"),

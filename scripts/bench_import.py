@@ -13,8 +13,13 @@ kommuner, then times
   alternative   ``landreg.registry.plots.create_plot`` called once per plot for a sample
                 (default 2,000 plots), extrapolated to the full count — labelled as such
 
+  sosi          a SOSI 4.5 plan file of --sosi areas (default 5,000; EPSG:25832, ISO8859-10,
+                each FLATE from a KURVE), a fifth of them roads (2011) that are skipped:
+                read + plan + apply end to end, into a fresh register
+
 and checks the figures (plot and history row counts, total area). The database is dropped at the
-end.  Usage:  .venv/bin/python scripts/bench_import.py [--plots N] [--sample N] [--seed S]
+end.  Usage:  .venv/bin/python scripts/bench_import.py [--plots N] [--sample N] [--sosi N]
+[--seed S]
 """
 
 from __future__ import annotations
@@ -84,13 +89,37 @@ def synthetic_plots(n: int, seed: int) -> gpd.GeoDataFrame:
     frame["ref"] = [f"BENCH-{k}-{i:06d}" for i, k in enumerate(frame["kommune"])]
     frame["navn"] = [f"Syntetisk tomt {i}" for i in range(len(frame))]
     frame["arealformal"] = rng.choice(codes, len(frame))
-    frame["planstatus"] = rng.choice(["nåværende", "framtidig"], len(frame))
+    frame["status"] = rng.choice(["nåværende", "framtidig"], len(frame))
     frame["availability"] = rng.choice(AVAIL, len(frame))
     frame["road_access"] = rng.random(len(frame)) < 0.7
     frame["water_sewer"] = rng.random(len(frame)) < 0.6
     frame["pris_kr_m2"] = np.round(rng.uniform(100, 1500, len(frame)), 2)
     frame["published"] = True
     return frame.drop(columns="kommune")
+
+
+def write_sosi(frame: gpd.GeoDataFrame, path: Path) -> int:
+    """``frame`` as a SOSI 4.5 plan (UTM 32, ENHET 0.01); every fifth area a road (2011).
+    Returns the number of business areas."""
+    lines = [".HODE", "..TEGNSETT ISO8859-10", "..TRANSPAR", "...KOORDSYS 22",
+             "...ORIGO-NØ 0 0", "...ENHET 0.01", "..SOSI-VERSJON 4.5"]
+    moved = frame.to_crs(25832)
+    flater = []
+    for i, geom in enumerate(moved.geometry):
+        lines += [f".KURVE {i + 1}:", "..OBJTYPE RpFormålGrense", "..NØ"]
+        lines += [f"{round(y * 100)} {round(x * 100)}" for x, y in geom.exterior.coords]
+        flater.append(i + 1)
+    business = 0
+    for i, ref in enumerate(flater):
+        code = 2011 if i % 5 == 4 else int(frame["arealformal"].iloc[i])
+        business += code != 2011
+        lines += [f".FLATE {len(flater) + ref}:", "..OBJTYPE RpArealformålOmråde", "..IDENT",
+                  f"...LOKALID \"sosi-bench-{i}\"", f"..RPAREALFORMÅL {code}",
+                  f"..FELTNAVN \"Område {i} på Åsbø\"", "..PLANID 2024001", "..PLANSTAT 3",
+                  f"..REF :{ref}"]
+    lines.append(".SLUTT")
+    path.write_bytes("\n".join(lines).encode("iso8859_10"))
+    return business
 
 
 def create_db(server: str, name: str) -> str:
@@ -113,6 +142,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--plots", type=int, default=100_000)
     ap.add_argument("--sample", type=int, default=2_000)
+    ap.add_argument("--sosi", type=int, default=5_000)
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     server = normalise_database_url(os.environ.get(
@@ -177,12 +207,26 @@ def main() -> None:
             for i, row in enumerate(sample.itertuples()):
                 create_plot(s, {"external_ref": f"ALT-{i}", "name": row.navn,
                                 "arealformal": int(row.arealformal),
-                                "plan_status": row.planstatus, "availability": row.availability,
+                                "plan_status": row.status, "availability": row.availability,
                                 "road_access": bool(row.road_access),
                                 "water_sewer": bool(row.water_sewer),
                                 "price_nok_m2": float(row.pris_kr_m2), "published": True},
                             row.geometry, 25833, user="bench")
         t_alt = time.perf_counter() - t0
+
+        # --- a SOSI plan end to end into an empty register -------------------------------
+        sos = tmp / "plan.sos"
+        business = write_sosi(frame.iloc[: args.sosi], sos)
+        with engine.begin() as c:
+            c.execute(text("TRUNCATE plot, plot_version CASCADE"))
+        t0 = time.perf_counter()
+        with session_scope(engine) as s:
+            sosi_report = plan_import(s, sos, user="bench")
+            apply_import(s, sosi_report, "bench")
+        t_sosi = time.perf_counter() - t0
+        n_sosi = min(args.sosi, len(frame))
+        assert sosi_report.counts["create"] == business, sosi_report.counts
+        assert sosi_report.counts["skipped"] == n_sosi - business, sosi_report.counts
     finally:
         drop_db(server, name)
 
@@ -204,6 +248,9 @@ def main() -> None:
           f"{t_alt:>10.1f}{len(sample) / t_alt:>10,.0f}")
     print(f"{'  extrapolated to all plots (not measured)':<48}{n:>9,}"
           f"{t_alt / len(sample) * n:>10.0f}{len(sample) / t_alt:>10,.0f}")
+    print(f"{'SOSI plan: read + plan + apply (end to end)':<48}{n_sosi:>9,}{t_sosi:>10.1f}"
+          f"{n_sosi / t_sosi:>10,.0f}   ({sos.stat().st_size / 2**20:.1f} MiB, "
+          f"{business:,} created, {n_sosi - business:,} skipped)")
     print(f"\nbulk is {(n / t_bulk) / (len(sample) / t_alt):.0f}× the one-by-one path")
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"machine: {os.cpu_count()} CPUs, load average {load} at the end (other processes "

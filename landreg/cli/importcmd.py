@@ -64,12 +64,14 @@ def command(ctx: click.Context, file: Path, kommune: str | None, mapping: dict, 
             layer: str | None, wkt_column: str | None, dry_run: bool, user: str,
             allow_partial: bool, repair: bool, max_mb: float, show: int,
             report_path: Path | None) -> None:
-    """Import plots from FILE: GeoPackage, zipped Shapefile, GeoJSON, FlatGeobuf or CSV+WKT.
+    """Import plots from FILE: GeoPackage, zipped Shapefile, GeoJSON, FlatGeobuf, CSV+WKT,
+    SOSI (.sos) or plan GML (.gml).
 
     Every feature is checked first (geometry, kommune, codes, values) and matched to the
     register by external_ref within its kommune: it is created, updated, unchanged or
-    rejected. Then all of it is written in one transaction — or, if anything is rejected,
-    nothing (unless --allow-partial).
+    rejected. A whole plan can be given as it is: areas that are not business land (roads,
+    green, housing …) are skipped and counted per arealformål. Then all of it is written in
+    one transaction — or, if anything is rejected, nothing (unless --allow-partial).
     """
     if not user.strip():
         raise click.BadParameter("give a user name for the history", param_hint="--user")
@@ -84,23 +86,32 @@ def command(ctx: click.Context, file: Path, kommune: str | None, mapping: dict, 
                 progress=lambda stage, done, total: (bar.set_postfix_str(stage), bar.update(1)),
             )
         _summary(ctx, report, show)
-        if report_path is not None:
-            report_path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1),
-                                   encoding="utf-8")
+        todo = report.counts["create"] + report.counts["update"]
         if dry_run:
+            _write_report(report, report_path)
             say(ctx, "Dry run: nothing was written.")
             return
-        if report.rejected and not allow_partial:
+        # --allow-partial writes the good features; with none good it is still a failure.
+        if report.rejected and (not allow_partial or todo == 0):
+            _write_report(report, report_path)
             raise ImportRejected(report)
-        todo = report.counts["create"] + report.counts["update"]
         with tqdm(total=todo, desc="writing", unit="plot", leave=False,
                   disable=quiet or None) as bar:
             apply_import(session, report, user, allow_partial=allow_partial,
                          progress=lambda stage, done, total: bar.update(done - bar.n))
+    _write_report(report, report_path)  # after the write: with the new plots' ids
     counts = report.counts
     skipped = f", {counts['rejected']} rejected features skipped" if counts["rejected"] else ""
+    other = (f", {counts['skipped']} areas that are not business land left out"
+             if counts["skipped"] else "")
     say(ctx, f"Written: {counts['create']} created, {counts['update']} updated, "
-             f"{counts['unchanged']} unchanged{skipped}.")
+             f"{counts['unchanged']} unchanged{skipped}{other}.")
+
+
+def _write_report(report: ImportReport, path: Path | None) -> None:
+    if path is not None:
+        path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1),
+                        encoding="utf-8")
 
 
 def _summary(ctx: click.Context, report: ImportReport, show: int) -> None:
@@ -118,6 +129,8 @@ def _summary(ctx: click.Context, report: ImportReport, show: int) -> None:
     width = max(len(str(v)) for v in counts.values())
     for action, n in counts.items():
         say(ctx, f"  {action:<10} {n:>{width}}")
+    for label, n in report.skipped_by_code.items():  # "2011 Kjøreveg: ikke næringsareal"
+        say(ctx, f"    {n:>{width}} × {label}")
     rejected = report.rejected
     if rejected and show:
         # Rejections go to stderr as well as the table: they are why nothing was written.

@@ -24,6 +24,8 @@ arealformal_name   text                the code's Norwegian name         Develop
 purpose_group      text                industri, lager_logistikk, …      NonHousingDevelopment
 plan_status        text                nåværende or framtidig            PlanningStatus
 plan_id            text                national plan id                  PlanningHistory
+plan_name          text                the plan's name (plannavn)        –
+plan_legal_status  text                vedtatt, forslag, … (planstatus)  PlanningStatus
 ownership          text                kommunal, privat, statlig, annen  OwnershipStatus
 availability       text                ledig, reservert, solgt, …        Deliverable
 road_access        boolean             road access in place              SiteInformation
@@ -145,6 +147,8 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
     _c("purpose_group", "text", "landreg purpose group", "NonHousingDevelopment"),
     _c("plan_status", "text", "nåværende or framtidig", "PlanningStatus"),
     _c("plan_id", "text", "national plan id", "PlanningHistory"),
+    _c("plan_name", "text", "the plan's name (plannavn)"),
+    _c("plan_legal_status", "text", "vedtatt, forslag, … (planstatus)", "PlanningStatus"),
     _c("ownership", "text", "kommunal, privat, statlig, annen", "OwnershipStatus"),
     _c("availability", "text", "ledig, reservert, under_forhandling, …", "Deliverable"),
     _c("road_access", "boolean", "road access in place", "SiteInformation"),

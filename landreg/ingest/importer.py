@@ -64,7 +64,7 @@ from landreg.errors import InvalidCRS, InvalidInput, LandregError, StaleVersion
 from landreg.ingest.crs import NORWAY_25833, STORE_EPSG, guess_crs, parse_crs
 from landreg.ingest.readers import DEFAULT_LIMITS, MissingCRS, ReadLimits, Source, read_source
 from landreg.models import Plot
-from landreg.registry.codes import REGION_KOMMUNER, normalise_kommunenummer
+from landreg.registry.codes import REGION_KOMMUNER, NotBusinessLand, normalise_kommunenummer
 from landreg.registry.fields import (
     EDITABLE_FIELDS,
     REQUIRED_ON_CREATE,
@@ -73,7 +73,8 @@ from landreg.registry.fields import (
 )
 from landreg.registry.placement import FOREIGN_TOLERANCE, OUTSIDE_TOLERANCE
 
-ACTIONS = ("create", "update", "unchanged", "rejected")
+#: ``skipped``: an area that is not business land (a road, housing, LNFR …) in a mixed plan.
+ACTIONS = ("create", "update", "unchanged", "skipped", "rejected")
 #: Largest vertex displacement (metres, EPSG:25833) that still counts as the same geometry.
 GEOMETRY_TOLERANCE_M = 0.05
 #: Rows written per COPY + INSERT/UPDATE round (and per progress step).
@@ -83,18 +84,27 @@ IMPORT_FIELDS: tuple[str, ...] = (*EDITABLE_FIELDS, "landreg_id")
 #: Column names recognised for each field besides its own name. Compared without case, accents
 #: (æ→ae, ø→o, å→a) or punctuation, so ``Arealformål``, ``AREALFORMAL`` and ``areal_formal`` match.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "external_ref": ("ekstern_ref", "ekstern_id", "referanse", "ref", "site_reference"),
-    "name": ("navn", "tomtenavn", "områdenavn", "site_name_address"),
-    "kommunenummer": ("kommunenr", "kommune_nr", "knr"),
+    # A plan's own identity first: NPAD lokalId (identifikasjon), SOSI ..IDENT/..LOKALID.
+    "external_ref": ("ekstern_ref", "ekstern_id", "referanse", "ref", "site_reference",
+                     "lokalid", "identifikasjon_lokalid", "identifikasjon"),
+    "name": ("navn", "tomtenavn", "områdenavn", "site_name_address", "feltnavn",
+             "feltbetegnelse"),
+    "kommunenummer": ("kommunenr", "kommune_nr", "knr", "komm"),
     "arealformal": ("arealformål", "arealformaal", "formål", "formaal", "formal",
                     "rp_arealformål", "kp_arealformål"),
-    "plan_status": ("planstatus", "status", "arealbruksstatus"),
+    # Kommuneplan arealbruksstatus 1 nåværende / 2 framtidig. A plan's ``planstatus`` is its
+    # legal status (plan_legal_status), never nåværende/framtidig.
+    "plan_status": ("status", "arealbruksstatus", "arealstatus"),
     "plan_id": ("planid", "planident", "planidentifikasjon", "arealplan_id"),
+    "plan_name": ("plannavn",),
+    "plan_legal_status": ("planstatus", "planstat", "plan_juridisk_status"),
     "availability": ("tilgjengelighet", "ledighet", "salgsstatus"),
     "road_access": ("vegtilkomst", "veitilkomst", "adkomst", "atkomst"),
     "water_sewer": ("vann_avløp", "vann_og_avløp", "va"),
     "power_capacity_mw": ("effekt_mw", "kapasitet_mw", "strøm_mw", "kraft_mw"),
-    "ownership": ("eierform", "eierskap", "eier"),
+    # Not ``eierform``: in a plan that is 1 offentlig / 2 felles / 3 annen (who the area is
+    # for), not who owns the plot. It is left out with a note (:data:`NOT_MAPPED`).
+    "ownership": ("eierskap", "eier"),
     "price_nok_m2": ("pris_kr_m2", "pris_nok_m2", "pris_m2", "pris"),
     "max_bya_pct": ("bya", "bya_pct", "maks_bya", "maks_bya_pct"),
     "max_height_m": ("maks_høyde", "maks_hoyde_m", "byggehøyde", "høyde"),
@@ -103,6 +113,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "internal_notes": ("internt_notat", "interne_notater", "notat"),
     "published": ("publisert", "publiser"),
 }
+#: Plan attributes that look like a field but mean something else: column key → the note.
+NOT_MAPPED: dict[str, str] = {
+    "eierform": ("{column}: the plan's eierform (1 offentlig, 2 felles, 3 annen) says whom an "
+                 "area is for, not who owns the plot; it is not imported as ownership."),
+}
+#: Plan-id columns as national plans name them: the plan id is unique within its kommune
+#: only, so the register stores ``<kommunenummer>_<planidentifikasjon>``.
+PLAN_ID_COLUMNS = frozenset({"planidentifikasjon", "planid", "planident"})
 #: Kommuneplan status codes (1 nåværende, 2 framtidig) and spellings without æ/å.
 _PLAN_STATUS = {"1": "nåværende", "2": "framtidig", "navarende": "nåværende",
                 "naavaerende": "nåværende", "naverende": "nåværende", "navaerende": "nåværende"}
@@ -132,6 +150,12 @@ class ImportRejected(InvalidInput):
             details={"counts": report.counts},
         )
         self.report = report
+
+
+class OutsideRegion(InvalidInput):
+    """Raised when no feature of a file lies in the region (the wrong file, not bad rows)."""
+
+    code = "outside_region"
 
 
 class ImportConflict(LandregError):
@@ -165,6 +189,7 @@ class FeatureResult:
     changes: tuple[str, ...] = ()
     reasons: list[Reason] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -178,6 +203,8 @@ class FeatureResult:
                               for r in self.reasons]
         if self.warnings:
             out["warnings"] = self.warnings
+        if self.skipped:
+            out["skipped"] = self.skipped
         return out
 
 
@@ -231,6 +258,14 @@ class ImportReport:
         return out
 
     @property
+    def skipped_by_code(self) -> dict[str, int]:
+        """Skipped areas per arealformål: ``{"2011 Kjøreveg: ikke næringsareal": 14, …}``."""
+        if not len(self._table) or "skip" not in self._table:
+            return {}
+        counts = self._table["skip"].dropna().value_counts()
+        return {str(k): int(v) for k, v in sorted(counts.items())}
+
+    @property
     def features(self) -> list[FeatureResult]:
         """One :class:`FeatureResult` per feature, in file order."""
         return [self._feature(i) for i in range(len(self._table))]
@@ -259,7 +294,8 @@ class ImportReport:
             name=_none(r["name"]), kommunenummer=_none(r["kommunenummer"]),
             plot_id=None if _none(r["plot_id"]) is None else int(r["plot_id"]),
             changes=self._changes.get(i, ()), reasons=self._reasons.get(i, []),
-            warnings=self._notes.get(i, []))
+            warnings=self._notes.get(i, []),
+            skipped=_none(r["skip"]) if "skip" in r else None)
 
     def to_dict(self, *, max_features: int | None = None) -> dict[str, Any]:
         """A JSON-ready summary; ``max_features`` caps the per-feature list."""
@@ -267,6 +303,7 @@ class ImportReport:
         return {"source": self.source, "format": self.format, "layer": self.layer,
                 "crs": self.crs, "kommune": self.kommune, "mapping": self.mapping,
                 "ignored_columns": self.ignored_columns, "counts": self.counts,
+                "skipped_by_code": self.skipped_by_code,
                 "warnings": self.warnings, "applied": self.applied,
                 "features": [self._feature(i).to_dict() for i in range(n)]}
 
@@ -333,11 +370,15 @@ def resolve_mapping(
             )
         chosen[f] = found
     used = set(chosen.values())
+    alias_of = {_key(a): f for f, aliases in ALIASES.items() for a in aliases}
     for f in IMPORT_FIELDS:
         if f in chosen or f in off:
             continue
         for alias in (f, *ALIASES.get(f, ())):
             c = by_key.get(_key(alias))
+            if (alias == f and c is not None and alias_of.get(_key(c), f) != f
+                    and c.lower() != f):
+                continue  # "planstatus" is plan_legal_status's, though it looks like plan_status
             if c is not None and c not in used:
                 chosen[f] = c
                 used.add(c)
@@ -409,20 +450,37 @@ def plan_import(
     n = len(frame)
     notify("read", n, n)
     columns, ignored = resolve_mapping([c for c in frame.columns if c != "geometry"], mapping)
+    notes = [NOT_MAPPED[_key(c)].format(column=c) for c in ignored if _key(c) in NOT_MAPPED]
     # Sparse: only features with something to say get an entry.
     reasons: Notes[Reason] = defaultdict(list)
     warnings: Notes[str] = defaultdict(list)
 
     geoms = _geometries(frame.geometry, src, reasons, warnings, repair)
     notify("geometry", n, n)
-    values = _attributes(frame, columns, reasons)
+    skips: dict[int, str] = {}
+    values = _attributes(frame, columns, reasons, skips)
     notify("attributes", n, n)
-    best = _place(session, geoms, values.get("kommunenummer"), kommune, reasons, warnings)
+    outline: dict[int, int] = {}  # feature → plot with the same outline
+    best = _place(session, geoms, values.get("kommunenummer"), kommune, reasons, warnings,
+                  outline)
     notify("kommune", n, n)
+    _nothing_in_region(src.name, geoms, reasons)
+    if "plan_id" in values and str(columns["plan_id"]).lower() in PLAN_ID_COLUMNS:
+        values["plan_id"] = _national_plan_id(values["plan_id"], best)
     report = _classify(session, src, kommune, columns, ignored, geoms, values, best, reasons,
-                       warnings)
+                       warnings, skips, outline)
     notify("match", n, n)
+    report.warnings.extend(notes)
     return report
+
+
+def _national_plan_id(ids: np.ndarray, kommuner: np.ndarray) -> np.ndarray:
+    """``planidentifikasjon`` → ``3401_2019003`` (the kommune the area lies in, then the id)."""
+    out = ids.copy()
+    for i, (pid, k) in enumerate(zip(ids, kommuner, strict=True)):
+        if pid is not None and k is not None and not str(pid).startswith(f"{k}_"):
+            out[i] = f"{k}_{pid}"[:100]
+    return out
 
 
 def _source(source: Any, crs: object, layer: str | None, wkt_column: str | None,
@@ -584,24 +642,33 @@ def _clean_one(name: str, value: Any) -> dict[str, Any]:
     return clean_attributes({name: value}, creating=False)
 
 
-def _attributes(frame: pd.DataFrame, columns: dict[str, str],
-                reasons: Notes[Reason]) -> dict[str, np.ndarray]:
-    """Checked values per field (None = empty), each distinct value checked once."""
+def _attributes(frame: pd.DataFrame, columns: dict[str, str], reasons: Notes[Reason],
+                skips: dict[int, str]) -> dict[str, np.ndarray]:
+    """Checked values per field (None = empty), each distinct value checked once.
+
+    A national arealformål that is not business land puts the feature into ``skips`` (row →
+    ``"2011 Kjøreveg: ikke næringsareal"``) instead of rejecting it."""
     out: dict[str, np.ndarray] = {}
     for name, column in columns.items():
         cells = _cells(frame[column])
         distinct = [v for v in pd.unique(cells) if v is not None]
         cleaned: dict[Any, dict[str, Any]] = {}
         errors: dict[Any, Reason] = {}
+        skip: dict[Any, str] = {}
         if name in _TEXT_FIELDS and _plain_text_passes(name, distinct):
             out[name] = cells  # every value is already the checked value
             continue
         for v in distinct:
             try:
                 cleaned[v] = _clean_one(name, v)
+            except NotBusinessLand as exc:
+                skip[v] = exc.details["skip"]
             except LandregError as exc:
                 errors[v] = Reason(exc.code, name, f"{exc.message} (column {column!r})")
         column_cells = pd.Series(cells, dtype=object)
+        if skip:
+            for i in np.flatnonzero(column_cells.isin(list(skip)).to_numpy()):
+                skips[int(i)] = skip[cells[i]]
         if errors:
             for i in np.flatnonzero(column_cells.isin(list(errors)).to_numpy()):
                 reasons[i].append(errors[cells[i]])
@@ -628,13 +695,15 @@ def _plain_text_passes(name: str, distinct: list[Any]) -> bool:
 
 
 def _place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune: str | None,
-           reasons: Notes[Reason], warnings: Notes[str]) -> np.ndarray:
+           reasons: Notes[Reason], warnings: Notes[str],
+           outline: dict[int, int] | None = None) -> np.ndarray:
     """The kommune of every feature (the one holding the larger part), from one SQL query."""
     best = np.full(len(geoms), None, dtype=object)
     idx = np.flatnonzero(~shapely.is_missing(geoms))
     if len(idx) == 0:
         return best
-    shares = _shares(session, geoms, idx)
+    outline = {} if outline is None else outline
+    shares = _shares(session, geoms, idx, outline)
     pos = pd.Series(np.arange(len(idx)), index=idx)
     total = shapely.area(geoms[idx].astype(object))
     inside = np.zeros(len(idx))
@@ -647,7 +716,7 @@ def _place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune
     for p in np.flatnonzero(out_of_region):
         reasons[idx[p]].append(Reason(
             "outside_region", "geometry",
-            f"{outside[p] / 1000:.1f} of the plot's {total[p] / 1000:.1f} daa lie outside the "
+            f"{_amount(outside[p])} of the plot's {_amount(total[p])} lie outside the "
             "seven Glåmdalen kommuner. A plot must lie inside the region."))
     placed = idx[~out_of_region]
     best[placed] = top_k[~out_of_region]
@@ -667,7 +736,7 @@ def _place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune
         elif kommune is not None and foreign[p] > FOREIGN_TOLERANCE * inside[p]:
             reasons[i].append(Reason(
                 "outside_kommune", "geometry",
-                f"{foreign[p] / 1000:.1f} of the plot's {inside[p] / 1000:.1f} daa lie outside "
+                f"{_amount(foreign[p])} of the plot's {_amount(inside[p])} lie outside "
                 f"{kommune} {REGION_KOMMUNER[kommune]}, which this import is for (at most "
                 f"{FOREIGN_TOLERANCE:.0%} may cross its border)."))
         elif given is not None and given[i] is not None and given[i] != k:
@@ -686,8 +755,35 @@ def _place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune
     return best
 
 
-def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray) -> pd.DataFrame:
-    """Area (m²) of each feature in each kommune it touches: COPY to a temp table, one join."""
+def _amount(m2: float) -> str:
+    """An area for a message: ``35 m²`` under one daa (so a small plot never reads
+    "0.0 of 0.0 daa"), else ``12.3 daa``."""
+    return f"{m2:,.0f} m²".replace(",", " ") if m2 < 1000 else f"{m2 / 1000:.1f} daa"
+
+
+def _nothing_in_region(name: str, geoms: np.ndarray, reasons: Notes[Reason]) -> None:
+    """Raise once, saying where the file lies, when no feature lies in the region."""
+    idx = np.flatnonzero(~shapely.is_missing(geoms))
+    if not len(idx) or not all(any(r.code == "outside_region" for r in reasons.get(i, []))
+                               for i in idx):
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms[idx].astype(object))
+    lon, lat = gpd.GeoSeries([shapely.Point((minx + maxx) / 2, (miny + maxy) / 2)],
+                             crs=STORE_EPSG).to_crs(4326).iloc[0].coords[0]
+    listed = ", ".join(f"{k} {v}" for k, v in REGION_KOMMUNER.items())
+    raise OutsideRegion(
+        f"{name}: none of its {len(idx)} areas lies in the seven Glåmdalen kommuner ({listed}); "
+        f"the file lies around {lat:.3f}° N {lon:.3f}° E. Is it the right file?",
+        field="file", details={"lat": round(lat, 4), "lon": round(lon, 4)})
+
+
+def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray,
+            outline: dict[int, int]) -> pd.DataFrame:
+    """Area (m²) of each feature in each kommune it touches: COPY to a temp table, one join.
+
+    The same table finds, in one more indexed join, the plot each feature has the outline of
+    (within :data:`GEOMETRY_TOLERANCE_M`) into ``outline``: a plan re-imported under other
+    references is recognised instead of duplicated."""
     dbapi = session.connection().connection.driver_connection
     with dbapi.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {_STAGE_GEOM}")
@@ -713,14 +809,23 @@ def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray) -> pd.DataFram
                         ELSE ST_Area(ST_Intersection(m.geom, s.geom)) END
             FROM municipality m JOIN {_STAGE_GEOM} s ON ST_Intersects(m.geom, s.geom)""")  # noqa: S608 - a constant table name, no values
         rows = cur.fetchall()
+        cur.execute(f"""
+            SELECT DISTINCT ON (s.ord) s.ord, p.id
+            FROM {_STAGE_GEOM} s JOIN plot p
+              ON p.geom && ST_Expand(s.geom, %(tol)s)
+             AND abs(ST_Area(p.geom) - ST_Area(s.geom)) <= ST_Perimeter(s.geom) * %(tol)s
+             AND ST_HausdorffDistance(p.geom, s.geom) <= %(tol)s
+            ORDER BY s.ord, p.id""", {"tol": GEOMETRY_TOLERANCE_M})  # noqa: S608 - constant name
+        outline.update((int(o), int(p)) for o, p in cur.fetchall())
         cur.execute("SELECT set_config('jit', %s, true)", (previous,))
         cur.execute(f"DROP TABLE {_STAGE_GEOM}")
     return pd.DataFrame(rows, columns=["ord", "k", "a"]).astype({"ord": "int64", "a": "float64"})
 
 
 def _existing(session: Session, keys: pd.DataFrame, ids: list[int],
-              fields: list[str]) -> pd.DataFrame:
-    """The plots matched by (kommune, external_ref) and by id: two queries, whatever the size."""
+              fields: list[str], same_outline: list[int] | None = None) -> pd.DataFrame:
+    """The plots matched by (kommune, external_ref), by id and by outline: three queries,
+    whatever the size."""
     names = ["id", "version", "kommunenummer", "external_ref", "wkb", *fields]
     # S608: ``fields`` come from EDITABLE_FIELDS (column names we define); values are bound
     select_ = ("SELECT p.id, p.version, p.kommunenummer, p.external_ref, ST_AsBinary(p.geom)"  # noqa: S608
@@ -736,6 +841,9 @@ def _existing(session: Session, keys: pd.DataFrame, ids: list[int],
         if ids:
             cur.execute(select_ + "WHERE p.id = ANY(%(ids)s::bigint[]) AND p.external_ref IS NULL",
                         {"ids": ids})
+            rows += cur.fetchall()
+        if same_outline:
+            cur.execute(select_ + "WHERE p.id = ANY(%(ids)s::bigint[])", {"ids": same_outline})
             rows += cur.fetchall()
     return pd.DataFrame(rows, columns=names, dtype=object).drop_duplicates("id")
 
@@ -769,8 +877,16 @@ def _same_geometry(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 def _classify(session: Session, src: Source, kommune: str | None, columns: dict[str, str],
               ignored: list[str], geoms: np.ndarray, values: dict[str, np.ndarray],
               best: np.ndarray, reasons: Notes[Reason],
-              warnings: Notes[str]) -> ImportReport:
+              warnings: Notes[str], skips: dict[int, str],
+              outline: dict[int, int] | None = None) -> ImportReport:
     n = len(geoms)
+    skipped = np.zeros(n, dtype=bool)
+    skipped[list(skips)] = True
+    for i in skips:  # not business land: whatever else is wrong with it does not matter
+        reasons.pop(i, None)
+        warnings.pop(i, None)
+    best = best.copy()
+    best[skipped] = None
     nothing = np.full(n, None, dtype=object)
     refs = values.get("external_ref", nothing)
     ids = values.get("landreg_id", nothing)
@@ -787,13 +903,16 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
                                      f"kommune {k} (features {listed})."))
     ok = np.ones(n, dtype=bool)
     ok[[i for i, r in reasons.items() if r]] = False
+    ok[skipped] = False
 
     written = [f for f in EDITABLE_FIELDS if f in values and f != "kommunenummer"]
     compare = [f for f in written if f != "external_ref"]
     by_ref = feat[ok & placed & feat["ref"].notna().to_numpy()]
     by_id = feat[ok & placed & feat["ref"].isna().to_numpy() & feat["lid"].notna().to_numpy()]
+    outline = {i: p for i, p in (outline or {}).items() if ok[i] and placed[i]}
     existing = _existing(session, by_ref.drop_duplicates(["k", "ref"]),
-                         sorted(set(by_id["lid"].tolist())), compare)
+                         sorted(set(by_id["lid"].tolist())), compare,
+                         sorted(set(outline.values())))
 
     # Row in `existing` that each feature matches (-1: none): by (kommune, ref), else by id.
     match = np.full(n, -1)
@@ -811,6 +930,26 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
         for i, lid, k in zip(by_id.index, by_id["lid"], by_id["k"], strict=True):
             match[i] = idx_of.get((lid, k), -1)
 
+    # No plot with its reference: the plot with the same outline in the same kommune and the
+    # same plan (or without a reference of its own), if no other feature matched it already —
+    # a plan re-imported under other references (SOSI object numbers are not stable).
+    by_outline: list[int] = []
+    if outline and len(ex):
+        row_of = {(int(r.id), r.kommunenummer): j for j, r in enumerate(ex.itertuples())}
+        taken = set(match[match >= 0].tolist())
+        stored_ref = ex["external_ref"].to_numpy(dtype=object)
+        stored_plan = (ex["plan_id"].to_numpy(dtype=object) if "plan_id" in ex
+                       else np.full(len(ex), None, dtype=object))
+        plan = values.get("plan_id", nothing)
+        for i, pid in sorted(outline.items()):
+            j = row_of.get((pid, best[i]), -1)
+            same_plan = j >= 0 and (stored_ref[j] is None
+                                    or (plan[i] is not None and plan[i] == stored_plan[j]))
+            if match[i] < 0 and same_plan and j not in taken:
+                match[i] = j
+                taken.add(j)
+                by_outline.append(i)
+
     for req in REQUIRED_ON_CREATE:  # a new plot needs a name and an arealformål
         missing = ok & (match < 0) & pd.isna(values.get(req, nothing))
         for i in np.flatnonzero(missing):
@@ -821,6 +960,7 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
         ok &= ~missing
 
     action = np.where(ok, np.where(match >= 0, "update", "create"), "rejected").astype(object)
+    action[skipped] = "skipped"
     upd = np.flatnonzero(action == "update")
     changes: dict[int, tuple[str, ...]] = {}
     if len(upd):
@@ -831,15 +971,25 @@ def _classify(session: Session, src: Source, kommune: str | None, columns: dict[
         old_geom = shapely.from_wkb(ex["wkb"].to_numpy(dtype=object)[rows])
         changed[:, -1] = ~_same_geometry(geoms[upd], old_geom)
         labels = np.array([*compare, "geometry"], dtype=object)
+        if by_outline and "external_ref" in values:  # recognised by outline, new reference
+            stored = ex["external_ref"].to_numpy(dtype=object)[rows]
+            other_ref = np.array([i in set(by_outline) and values["external_ref"][i] is not None
+                                  and values["external_ref"][i] != stored[k]
+                                  for k, i in enumerate(upd)], dtype=bool)
+            changed = np.column_stack([changed, other_ref])
+            labels = np.array([*labels, "external_ref"], dtype=object)
         for k in np.flatnonzero(changed.any(axis=1)):
             changes[int(upd[k])] = tuple(labels[changed[k]])
         action[upd[~changed.any(axis=1)]] = "unchanged"
 
     plot_id = np.full(n, None, dtype=object)
     plot_id[match >= 0] = ex["id"].to_numpy(dtype=object)[match[match >= 0]]
+    skip_label = np.full(n, None, dtype=object)
+    for i, label in skips.items():
+        skip_label[i] = label
     table = pd.DataFrame({"action": action, "external_ref": refs,
                           "name": values.get("name", nothing), "kommunenummer": best,
-                          "plot_id": plot_id}, dtype=object)
+                          "plot_id": plot_id, "skip": skip_label}, dtype=object)
     rows = _payload(action, match, ex, changes, geoms, values, best)
     return ImportReport(
         source=src.name, format=src.format, layer=src.layer, crs=src.crs_label,

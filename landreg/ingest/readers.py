@@ -11,7 +11,12 @@ Formats, chosen by the file's suffix:
 ``.fgb``                  FlatGeobuf
 ``.csv``                  a table with the geometry as WKT in one column (``wkt_column``,
                           default the first of ``wkt``, ``geometry``, ``geom``, ``the_geom``).
-                          **A CSV carries no CRS: give one** (``--crs`` on the command line).
+                          **A CSV carries no CRS: give one** (``--crs`` on the command line),
+                          unless it has a ``crs`` column with one value (landreg's export)
+``.sos``                  SOSI 4.x, read by landreg itself (``landreg.ingest.sosi``): the
+                          plan's ``.FLATE`` areas; the file must start with ``.HODE``
+``.gml``                  plan GML (NPAD ``RpArealformålOmråde`` …), GDAL's GML driver only;
+                          the purpose-area layer is chosen over the plan boundary
 ========================  ===========================================================
 
 The file's own CRS is used; ``crs`` overrides it, and is required when the file has none.
@@ -72,6 +77,8 @@ FORMATS: dict[str, str] = {
     ".json": "GeoJSON",
     ".fgb": "FlatGeobuf",
     ".csv": "CSV with WKT",
+    ".sos": "SOSI",
+    ".gml": "plan GML",
 }
 #: Format → the only GDAL driver that may open it (CSV is read by pandas, a zip by Python).
 DRIVERS: dict[str, str] = {
@@ -80,6 +87,7 @@ DRIVERS: dict[str, str] = {
     "Shapefile": "ESRI Shapefile",
     "GeoJSON": "GeoJSON",
     "FlatGeobuf": "FlatGeobuf",
+    "plan GML": "GML",
 }
 #: Members of a zip archive that are archives themselves (refused: they hide their contents).
 ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar", ".kmz")
@@ -264,6 +272,10 @@ def _read_source(path: Path, layer: str | None, crs: object, wkt_column: str | N
     given = parse_crs(crs) if crs is not None and str(crs).strip() else None
     if fmt == "CSV with WKT":
         frame, used_layer = _read_csv(path, wkt_column), None
+        if given is None:
+            given = _crs_column(frame, path)
+    elif fmt == "SOSI":
+        frame, used_layer = _read_sosi(path), None
     elif fmt == "zipped Shapefile":
         with _unzipped(path, limits) as folder:
             shp = _pick_shapefile(path, folder, layer)
@@ -349,7 +361,7 @@ def _read_ogr(shown: Path, path: Path, layer: str | None,
     knows (e.g. the zip)."""
     source = _gdal_source(shown, path, fmt)
     try:
-        layers = pyogrio.list_layers(source)
+        layers = _list_layers(source, fmt)
     except pyogrio.errors.DataSourceError as exc:
         raise _unreadable(shown, exc, path) from None
     if len(layers) == 0:
@@ -367,6 +379,8 @@ def _read_ogr(shown: Path, path: Path, layer: str | None,
                              field="layer", value=layer)
     else:
         polygonal = [str(n) for n, t in layers if t is not None and _maybe_polygons(t)]
+        if fmt == "plan GML":  # the plan's purpose areas, not its boundary or zones
+            polygonal.sort(key=lambda n: not any(w in n.lower() for w in _PURPOSE_LAYERS))
         if not polygonal:
             listed = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in layers)
             raise NotSpatial(
@@ -375,13 +389,38 @@ def _read_ogr(shown: Path, path: Path, layer: str | None,
             )
         layer = polygonal[0]
     try:
-        frame = pyogrio.read_dataframe(source, layer=layer)
+        frame = pyogrio.read_dataframe(source, layer=layer, **_OPEN_OPTIONS.get(fmt, {}))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise _unreadable(shown, exc, path) from None
     if not isinstance(frame, gpd.GeoDataFrame) or (len(frame) and frame.geometry.isna().all()):
         raise NotSpatial(f"{shown.name} (layer {layer}) holds no geometries.", field="file",
                          value=str(shown))
     return frame, layer
+
+
+#: Layer names of plan GML that hold purpose areas (RpArealformålOmråde, KpArealformålOmråde).
+_PURPOSE_LAYERS = ("arealformål", "arealformal", "arealbruk")
+#: GDAL open options per format: GML writes no .gfs beside the file and fetches no schema
+#: (xlink resolution is off for the whole process: ``landreg.gdalenv``).
+_OPEN_OPTIONS: dict[str, dict[str, str]] = {
+    "plan GML": {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"},
+}
+
+
+def _list_layers(source: str, fmt: str) -> list[tuple[str, str | None]]:
+    """``(name, geometry type)`` of every layer, opened with ``fmt``'s open options (plain
+    ``list_layers`` takes none, and the GML driver would write a .gfs beside the file)."""
+    options = _OPEN_OPTIONS.get(fmt)
+    if not options:
+        return [(str(n), t) for n, t in pyogrio.list_layers(source)]
+    out: list[tuple[str, str | None]] = []
+    while len(out) < 1000:
+        try:
+            info = pyogrio.read_info(source, layer=len(out), **options)
+        except pyogrio.errors.DataLayerError:
+            break
+        out.append((str(info["layer_name"]), info["geometry_type"]))
+    return out
 
 
 def _gdal_source(shown: Path, path: Path, fmt: str) -> str:
@@ -396,7 +435,7 @@ def _gdal_source(shown: Path, path: Path, fmt: str) -> str:
     # already rules out every driver that follows names inside a file (VRT, GDALG, WFS …).
     source = f"GeoJSON:{path}" if fmt == "GeoJSON" else str(path)
     try:
-        driver = pyogrio.read_info(source, layer=0)["driver"]
+        driver = pyogrio.read_info(source, layer=0, **_OPEN_OPTIONS.get(fmt, {}))["driver"]
     except pyogrio.errors.DataLayerError:
         return source  # no layer at all: nothing to read, _read_ogr says so
     except pyogrio.errors.DataSourceError as exc:
@@ -423,7 +462,53 @@ _SIGNATURES = {
     "Shapefile": lambda head: head.startswith(b"\x00\x00\x27\x0a"),
     "FlatGeobuf": lambda head: head[:3] == b"fgb" and head[4:7] == b"fgb",
     "GeoJSON": _json_object,
+    "plan GML": lambda head: _xml_with(head, b"http://www.opengis.net/gml"),
 }
+
+
+_XML_PROLOG = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z_][\w.:-]*)", re.S)
+
+
+def _xml_with(head: bytes, namespace: bytes) -> bool:
+    """A GML feature collection: XML whose root element is a ``…FeatureCollection`` declaring
+    ``namespace``, without a DOCTYPE (no entities to expand). The root decides which GDAL
+    driver would take the file, so an OGR VRT (``<OGRVRTDataSource>``, which reads the files
+    and URLs it names) never passes, whatever namespaces it mentions."""
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    m = _XML_PROLOG.match(text)
+    if m is None or not m.group(1).split(b":")[-1].endswith(b"FeatureCollection"):
+        return False
+    return namespace in head and b"<!DOCTYPE" not in head.upper()
+
+
+def _crs_column(frame: gpd.GeoDataFrame, path: Path) -> CRS | None:
+    """The CRS a ``crs`` column names, when it names one for every row (landreg's CSV export
+    does); None when there is no such column."""
+    column = next((c for c in frame.columns if str(c).lower() == "crs"), None)
+    if column is None:
+        return None
+    values = {str(v).strip() for v in frame[column].dropna()} - {""}
+    if len(values) != 1:
+        return None
+    try:
+        return parse_crs(values.pop())
+    except LandregError:
+        return None
+
+
+def _read_sosi(path: Path) -> gpd.GeoDataFrame:
+    """A SOSI file, read by landreg's own reader (``landreg.ingest.sosi``) after checking that
+    it starts with ``.HODE``."""
+    from landreg.ingest.sosi import read_sosi
+
+    head = _head(path).removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not head.startswith(b".HODE"):
+        raise _not_a(path, "SOSI", "it does not start with .HODE")
+    frame = read_sosi(path.read_bytes())
+    if not len(frame):
+        raise NotSpatial(f"{path.name} holds no areas (.FLATE) to import.", field="file",
+                         value=str(path))
+    return frame
 
 
 def _not_a(shown: Path, fmt: str, why: str) -> UnreadableFile:

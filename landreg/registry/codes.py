@@ -10,7 +10,7 @@ import yaml
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from landreg.errors import UnknownCode
+from landreg.errors import InvalidInput, UnknownCode
 from landreg.models import Arealformal
 
 CODES_FILE = Path(__file__).resolve().parent.parent / "data" / "arealformal.yaml"
@@ -37,26 +37,55 @@ PRE2020_KOMMUNER: dict[str, str] = {
 }
 
 
+class NotBusinessLand(InvalidInput):
+    """Raised for a national arealformål code that is not business land (a road, housing …):
+    an import skips such areas instead of rejecting them."""
+
+    code = "not_business_land"
+
+
 @dataclass(frozen=True)
 class Code:
-    """One arealformål code."""
+    """One arealformål code: ``group`` is landreg's purpose group (business codes), ``main``
+    the national main purpose (other codes)."""
 
     code: int
     system: str
     group: str
     nb: str
     en: str
+    business: bool = True
+    main: str = "bebyggelse"
+    verified: bool = True
+
+    @property
+    def label(self) -> str:
+        """``"2011 Kjøreveg"``."""
+        return f"{self.code} {self.nb}"
+
+
+@lru_cache(maxsize=1)
+def all_arealformal_codes() -> dict[int, Code]:
+    """Every national arealformål code in ``landreg/data/arealformal.yaml``, keyed by code."""
+    raw = yaml.safe_load(CODES_FILE.read_text(encoding="utf-8"))
+    out = {int(c["code"]): Code(**c) for c in raw["codes"]}
+    for code, (system, main, name) in raw["other"].items():
+        out[int(code)] = Code(code=int(code), system=system, group="annen", nb=name, en=name,
+                              business=False, main=main)
+    return out
 
 
 @lru_cache(maxsize=1)
 def arealformal_codes() -> dict[int, Code]:
-    """The arealformål code list from ``landreg/data/arealformal.yaml``, keyed by code."""
-    raw = yaml.safe_load(CODES_FILE.read_text(encoding="utf-8"))
-    return {int(c["code"]): Code(**c) for c in raw["codes"]}
+    """The business-land arealformål codes (the ones a plot may have), keyed by code."""
+    return {k: c for k, c in all_arealformal_codes().items() if c.business}
 
 
 def lookup_arealformal(value: object) -> Code:
-    """Return the code for ``value`` or raise :class:`UnknownCode` naming it."""
+    """Return the business-land code for ``value``.
+
+    Raises :class:`NotBusinessLand` for a known national code that is not business land and
+    :class:`UnknownCode` for a code in no list, each naming it."""
     try:
         code = int(str(value).strip())
     except (TypeError, ValueError):
@@ -66,6 +95,11 @@ def lookup_arealformal(value: object) -> Code:
             value=value,
         ) from None
     codes = arealformal_codes()
+    other = all_arealformal_codes().get(code)
+    if other is not None and not other.business:
+        skip = f"{other.label}: ikke næringsareal"
+        raise NotBusinessLand(f"{skip} (not business land).", field="arealformal", value=code,
+                              details={"skip": skip})
     if code not in codes:
         known = ", ".join(str(c) for c in sorted(codes))
         raise UnknownCode(

@@ -6,12 +6,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from landreg.errors import InvalidInput, UnknownCode
-from landreg.models import AVAILABILITY, OWNERSHIP, PLAN_STATUS
+from landreg.models import AVAILABILITY, OWNERSHIP, PLAN_LEGAL_STATUS, PLAN_STATUS
 
 #: Fields anyone may see for a published plot (pages, API, OGC API, exports).
 PUBLIC_FIELDS: tuple[str, ...] = (
     "id", "external_ref", "name", "kommunenummer", "kommunenavn", "area_daa", "arealformal",
-    "arealformal_name", "plan_status", "plan_id", "purpose_group", "availability", "road_access",
+    "arealformal_name", "plan_status", "plan_id", "plan_name", "plan_legal_status",
+    "purpose_group", "availability", "road_access",
     "water_sewer", "power_capacity_mw", "byggeklar", "ownership", "price_nok_m2", "max_bya_pct",
     "max_height_m", "contact", "description", "updated_at", "version",
 )
@@ -32,7 +33,8 @@ def public_feature(feature: dict[str, Any]) -> dict[str, Any]:
 #: Fields a caller may set on create and update (the rest are derived or kept by the database).
 EDITABLE_FIELDS: tuple[str, ...] = (
     "external_ref", "name", "kommunenummer", "arealformal", "plan_status", "plan_id",
-    "availability", "road_access", "water_sewer", "power_capacity_mw", "ownership",
+    "plan_name", "plan_legal_status", "availability", "road_access", "water_sewer",
+    "power_capacity_mw", "ownership",
     "price_nok_m2", "max_bya_pct", "max_height_m", "contact", "description", "internal_notes",
     "published",
 )
@@ -92,6 +94,33 @@ def parse_choice(field: str, value: Any, choices: tuple[str, ...]) -> str:
     return text
 
 
+#: SOSI ``planstatus`` codes and the words plans use for them → :data:`PLAN_LEGAL_STATUS`.
+_PLAN_LEGAL = {
+    "1": "igangsatt", "planlegging igangsatt": "igangsatt",
+    "2": "forslag", "planforslag": "forslag",
+    "3": "vedtatt", "endelig vedtatt": "vedtatt", "endelig vedtatt arealplan": "vedtatt",
+    "4": "opphevet", "5": "erstattet", "utgått/erstattet": "erstattet", "utgått": "erstattet",
+    "6": "utsatt_rettsvirkning", "vedtatt plan med utsatt rettsvirkning": "utsatt_rettsvirkning",
+    "8": "overstyrt",
+}
+
+
+def parse_plan_legal_status(value: Any) -> str:
+    """The plan's legal status from a SOSI ``planstatus`` code (1 planlegging igangsatt,
+    2 planforslag, 3 endelig vedtatt, 4 opphevet, 5 utgått/erstattet, 6 vedtatt med utsatt
+    rettsvirkning, 8 overstyrt) or its name."""
+    text = str(value).strip().lower()
+    if text.endswith(".0"):
+        text = text[:-2]
+    text = _PLAN_LEGAL.get(text, text).replace(" ", "_")
+    if text not in PLAN_LEGAL_STATUS:
+        raise UnknownCode(
+            f"plan_legal_status (planstatus) must be a SOSI planstatus code 1–6 or 8, or one of "
+            f"{', '.join(PLAN_LEGAL_STATUS)}; got {value!r}", field="plan_legal_status",
+            value=value)
+    return text
+
+
 def parse_text(
     field: str, value: Any, *, max_length: int = 4000, required: bool = False
 ) -> str | None:
@@ -134,6 +163,10 @@ def clean_attributes(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
             out[name] = parse_text(name, value, max_length=200, required=True)
         elif name in ("external_ref", "plan_id"):
             out[name] = parse_text(name, value, max_length=100)
+        elif name == "plan_name":
+            out[name] = parse_text(name, value, max_length=300)
+        elif name == "plan_legal_status":
+            out[name] = None if value in (None, "") else parse_plan_legal_status(value)
         elif name in ("contact", "description", "internal_notes"):
             out[name] = parse_text(name, value)
         elif name == "kommunenummer":

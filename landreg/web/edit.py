@@ -191,6 +191,7 @@ def import_file() -> tuple[Response, int]:
             raise InvalidInput("map must look like field=column", field="map", value=item)
         mapping[field.strip()] = column.strip()
     dry_run = parse_bool("dry_run", request.form.get("dry_run", "true")) is not False
+    allow_partial = parse_bool("allow_partial", request.form.get("allow_partial")) is True
     suffix = "".join(Path(upload.filename).suffixes[-2:]) or ".dat"
     # An upload may be as large as the request limit; a zip may unpack to four times that
     # (a Shapefile compresses about 3:1), not to the command line's gigabytes.
@@ -204,7 +205,7 @@ def import_file() -> tuple[Response, int]:
                              crs=request.form.get("crs") or None, user=who.username,
                              limits=limits, name=upload.filename)
         if not dry_run:
-            apply_import(session(), report, who.username)
+            apply_import(session(), report, who.username, allow_partial=allow_partial)
             session().commit()
     body = report.to_dict(max_features=200)
     body.update(dry_run=dry_run)

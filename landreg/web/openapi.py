@@ -343,6 +343,9 @@ def _components() -> dict[str, Any]:
                 "mapping": {"type": "object", "additionalProperties": {"type": "string"}},
                 "ignored_columns": {"type": "array", "items": {"type": "string"}},
                 "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "skipped_by_code": {"type": "object", "additionalProperties": {
+                    "type": "integer"}, "description": "areas that are not business land, "
+                                                       "per arealformål"},
                 "warnings": {"type": "array", "items": {"type": "string"}},
                 "applied": {"type": "boolean"}, "dry_run": {"type": "boolean"},
                 "features": {"type": "array", "items": {"type": "object", "properties": {
@@ -469,12 +472,15 @@ def openapi_document(server: str) -> dict[str, Any]:
                 "type": "object", "required": ["file", "kommune"], "properties": {
                     "file": {"type": "string", "format": "binary",
                              "description": "GeoPackage, GeoJSON, zipped Shapefile, "
-                                            "FlatGeobuf, CSV, …"},
+                                            "FlatGeobuf, CSV, SOSI (.sos), plan GML …"},
                     "kommune": {"type": "string", "pattern": r"^\d{4}$"},
                     "crs": {"type": "string", "description": "when the file has none"},
                     "map": {"type": "array", "items": {"type": "string"},
                             "description": "field=column, repeated"},
-                    "dry_run": {"type": "boolean", "default": True}}}}}},
+                    "dry_run": {"type": "boolean", "default": True},
+                    "allow_partial": {"type": "boolean", "default": False,
+                                      "description": "write the valid features even if "
+                                                     "some are rejected"}}}}}},
             security=_WRITE_SECURITY)},
         "/api/openapi.json": {"get": _op(
             "openapi", "This document", {"200": {"description": "OpenAPI 3.0", "content": {

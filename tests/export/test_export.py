@@ -196,7 +196,8 @@ def test_export_then_import_changes_nothing(session, tmp_path, suffix, srid, pub
                          crs=f"EPSG:{srid}" if suffix == ".csv" else None)
     exported = len(_read(path))
     assert exported > 10
-    assert report.counts == {"create": 0, "update": 0, "unchanged": exported, "rejected": 0}
+    assert report.counts == {"create": 0, "update": 0, "unchanged": exported,
+                             "skipped": 0, "rejected": 0}
     apply_import(session, report, "test")
     assert _register_digest(session) == before
 

@@ -46,7 +46,7 @@ def test_each_format_and_crs_imports(session, tmp_path, fmt, epsg):
     path = write(frame, tmp_path, fmt, epsg)
     crs = f"EPSG:{epsg}" if fmt == "csv" else None
     report = plan_import(session, path, kommune="3401", crs=crs, user="test")
-    assert report.counts == {"create": 3, "update": 0, "unchanged": 0, "rejected": 0}
+    assert report.counts == {"create": 3, "update": 0, "unchanged": 0, "skipped": 0, "rejected": 0}
     assert report.crs == f"EPSG:{epsg}"
     assert report.mapping == {"external_ref": "ref", "name": "navn", "arealformal": "formal"}
     before = _counts(session)
@@ -110,7 +110,7 @@ def test_dry_run_report_says_what_would_happen_and_why(session, tmp_path, existi
     report = plan_import(session, path, kommune="3401", mapping={"availability": "tilgj"},
                          user="test")
     assert _counts(session) == before  # a plan writes nothing
-    assert report.counts == {"create": 1, "update": 2, "unchanged": 1, "rejected": 9}
+    assert report.counts == {"create": 1, "update": 2, "unchanged": 1, "skipped": 0, "rejected": 9}
     assert report.mapping == {"availability": "tilgj", "external_ref": "ref", "name": "navn",
                               "arealformal": "formal", "price_nok_m2": "pris",
                               "published": "publisert"}
@@ -271,10 +271,10 @@ def test_plan_refuses_missing_crs_oversized_file_and_no_user(session, tmp_path):
 
 
 def test_resolve_mapping_defaults_aliases_and_explicit_choices():
-    cols = ["NAVN", "Arealformål", "Status", "Eierform", "PRIS", "annet"]
+    cols = ["NAVN", "Arealformål", "Status", "Eier", "PRIS", "annet"]
     mapping, ignored = resolve_mapping(cols)
     assert mapping == {"name": "NAVN", "arealformal": "Arealformål", "plan_status": "Status",
-                       "ownership": "Eierform", "price_nok_m2": "PRIS"}
+                       "ownership": "Eier", "price_nok_m2": "PRIS"}
     assert ignored == ["annet"]
     mapping, ignored = resolve_mapping(cols, {"arealformål": "annet", "status": "",
                                               "name": "navn"})
@@ -290,7 +290,7 @@ def test_norwegian_values_are_understood(session):
     x, y = INSIDE["3414"]
     frame = gpd.GeoDataFrame(
         {"navn": ["A", "B"], "arealformål": ["133", 1826.0], "status": [2, "1"],
-         "vegtilkomst": ["ja", "nei"], "pris": ["1 250,50", None], "eierform": ["Kommunal", None]},
+         "vegtilkomst": ["ja", "nei"], "pris": ["1 250,50", None], "eierskap": ["Kommunal", None]},
         geometry=[square_25833(x, y, 40), square_25833(x + 100, y, 40)], crs=25833)
     report = plan_import(session, frame, user="test")
     assert report.counts["create"] == 2, report.rejected

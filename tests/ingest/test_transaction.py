@@ -8,6 +8,7 @@ these tests make their own database (migrated, kommuner loaded, no demo plots), 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pandas as pd
@@ -81,7 +82,8 @@ def test_one_bad_feature_leaves_the_register_byte_for_byte_unchanged(seeded, tmp
     assert before[0][0] == 5
     with pytest.raises(ImportRejected), session_scope(get_engine(seeded)) as s:
         report = plan_import(s, path, kommune="3401", user="kari")
-        assert report.counts == {"create": 3, "update": 4, "unchanged": 0, "rejected": 1}
+        assert report.counts == {"create": 3, "update": 4, "unchanged": 0,
+                                 "skipped": 0, "rejected": 1}
         apply_import(s, report, "kari")
     assert dump(seeded) == before
 
@@ -183,3 +185,23 @@ def test_cli_missing_crs_and_corrupt_file(run, tmp_path):
     bad.write_bytes(b"nope" * 100)
     res = run("import", str(bad), "--user", "kari")
     assert res.exit_code == 2 and "skadet.gpkg could not be read" in res.output
+
+
+def test_cli_imports_a_sosi_plan_and_counts_the_skipped_areas(run, scratch_url, tmp_path):
+    from tests.ingest.plans import Area, mixed_plan, sosi_plan
+
+    path = sosi_plan(tmp_path, mixed_plan("CLI"), koordsys=22, epsg=25832)
+    report = tmp_path / "plan.json"
+    res = run("import", str(path), "--kommune", "3401", "--user", "kari",
+              "--report", str(report))
+    assert res.exit_code == 0, res.output
+    assert "1 × 2011 Kjøreveg: ikke næringsareal" in res.output
+    assert "Written: 2 created, 0 updated, 0 unchanged, 3 areas that are not business " \
+           "land left out." in res.output
+    created = [f for f in json.loads(report.read_text(encoding="utf-8"))["features"]
+               if f["action"] == "create"]
+    assert len(created) == 2 and all(f["plot_id"] for f in created)  # written after the import
+
+    bad = sosi_plan(tmp_path, [Area(9999, "X", 0, lokalid="CLI-bad")], name="bad.sos")
+    res = run("import", str(bad), "--kommune", "3401", "--user", "kari", "--allow-partial")
+    assert res.exit_code == 2  # nothing good to write is a failure, --allow-partial or not

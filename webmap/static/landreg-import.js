@@ -5,8 +5,10 @@
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var status = document.getElementById('import-status');
   var apply = document.getElementById('import-apply');
+  var partial = document.getElementById('import-apply-valid');
+  var skips = document.getElementById('import-skipped');
 
-  function send(dryRun) {
+  function send(dryRun, allowPartial) {
     var data = new FormData();
     data.append('file', form.elements.file.files[0]);
     data.append('kommune', form.elements.kommune.value);
@@ -15,6 +17,7 @@
       if (line.trim()) { data.append('map', line.trim()); }
     });
     data.append('dry_run', dryRun ? 'true' : 'false');
+    if (allowPartial) { data.append('allow_partial', 'true'); }
     status.textContent = dryRun ? 'Prøvekjører …' : 'Importerer …';
     return fetch('/api/import', {method: 'POST', headers: {'X-CSRFToken': csrf}, body: data})
       .then(function (res) {
@@ -28,7 +31,14 @@
     var c = b.counts;
     document.getElementById('import-counts').textContent =
       'nye ' + (c.create || 0) + ', endres ' + (c.update || 0) + ', uendret ' +
-      (c.unchanged || 0) + ', avvist ' + (c.rejected || 0);
+      (c.unchanged || 0) + ', hoppet over (ikke næringsareal) ' + (c.skipped || 0) +
+      ', avvist ' + (c.rejected || 0);
+    skips.replaceChildren();
+    Object.keys(b.skipped_by_code || {}).forEach(function (label) {
+      var li = document.createElement('li');
+      li.textContent = label + ': ' + b.skipped_by_code[label];
+      skips.appendChild(li);
+    });
     var rows = document.getElementById('import-rows');
     rows.replaceChildren();
     b.features.forEach(function (f, i) {
@@ -42,7 +52,9 @@
       });
       rows.appendChild(tr);
     });
-    apply.hidden = !b.dry_run || (c.rejected || 0) > 0 || !((c.create || 0) + (c.update || 0));
+    var todo = (c.create || 0) + (c.update || 0);
+    apply.hidden = !b.dry_run || (c.rejected || 0) > 0 || !todo;
+    partial.hidden = !b.dry_run || !(c.rejected || 0) || !todo;
     status.textContent = b.dry_run ? 'Prøvekjøring: ingenting er skrevet.' : 'Importert.';
     document.body.setAttribute('data-import', b.dry_run ? 'dry-run' : 'applied');
   }
@@ -51,4 +63,5 @@
     send(true).then(show);
   });
   apply.addEventListener('click', function () { send(false).then(show); });
+  partial.addEventListener('click', function () { send(false, true).then(show); });
 }());
