@@ -225,10 +225,21 @@ def _farmland(c: Criterion, catalogue: Catalogue, grid: Grid) -> np.ndarray:
     return (open_land & (near <= float(b.get("near_m", 3000)))).astype(np.float32)
 
 
+def _network_dir(c: Criterion, catalogue: Catalogue) -> Path:
+    """The folder holding road_network.yaml for a drivetime criterion (``build.network`` is a
+    folder relative to the source's folder; by default the layers folder above it)."""
+    p = Path(c.build.get("network", ".."))
+    return p if p.is_absolute() else (catalogue.source.parent / p).resolve()
+
+
 def _source_files(c: Criterion, catalogue: Catalogue) -> list[Path]:
     files = {catalogue.source}
+    if c.build["kind"] == "drivetime":
+        from landreg.routing.raster import network_files
+
+        files |= set(network_files(_network_dir(c, catalogue)))
     for key in ("path", "source"):
-        v = c.build.get(key)
+        v = c.build.get(key) if c.build["kind"] != "drivetime" else None
         if isinstance(v, str) and v != "demo":
             p = Path(v)
             files.add(p if p.is_absolute() else catalogue.source.parent / p)
@@ -329,6 +340,10 @@ def _build_one(c: Criterion, catalogue: Catalogue, grid: Grid,
         return _flood(c, catalogue, grid, dem)
     if kind == "farmland":
         return _farmland(c, catalogue, grid)
+    if kind == "drivetime":
+        from landreg.routing import raster
+
+        return raster.build(_network_dir(c, catalogue), b["to"], grid)
     raise LayerError(f"criterion {c.id}: cannot build kind {kind!r}")  # pragma: no cover
 
 
