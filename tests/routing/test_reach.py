@@ -27,6 +27,7 @@ def test_pgrouting_and_scipy_agree_on_every_vertex(session, net: Network) -> Non
 
 
 def test_every_plot_gets_minutes_to_every_target_and_stays_current(session, net) -> None:
+    session.execute(text("DELETE FROM plot_reach"))  # rolled back after the test
     assert rdb.refresh_reach(session, net) > 0
     n_plots = session.execute(text(
         "SELECT count(*) FROM plot WHERE availability <> 'trukket'")).scalar_one()

@@ -15,6 +15,7 @@ Issue 13: drive times on the real road network.
 - ``road_network_meta``: the version (content hash of YAML + source) of the loaded network.
 - ``plot_reach``: minutes from each plot to each target, with the plot geometry's hash and the
   network version they were computed from, so stale rows are found in one query.
+- ``enquiry.within_min`` / ``within_to``: an enquiry may ask for plots within N minutes' drive.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -81,9 +82,13 @@ def upgrade():
         sa.PrimaryKeyConstraint('plot_id', 'target'),
     )
     op.create_index('ix_plot_reach_target_minutes', 'plot_reach', ['target', 'minutes'])
+    op.add_column('enquiry', sa.Column('within_min', sa.Float(), nullable=True))
+    op.add_column('enquiry', sa.Column('within_to', sa.Text(), nullable=True))
 
 
 def downgrade():
+    op.drop_column('enquiry', 'within_to')
+    op.drop_column('enquiry', 'within_min')
     op.drop_table('plot_reach')
     op.drop_table('route_target')
     op.drop_table('road_edge')
