@@ -141,8 +141,11 @@ def plot_page(plot_id: int) -> str | tuple[str, int]:
     except NotFound:
         return render_template("not_found.html", **_page_context(lang)), 404
     parts = components(plot_map(plot, kommuner_collection(), lang, _reference()))
+    from landreg.web.reach import attach_minutes
+
+    attach_minutes([plot])
     return render_template("plot.html", plot=plot, p=plot["properties"], parts=parts,
-                           **_page_context(lang))
+                           drive_min=plot["properties"]["drive_min"], **_page_context(lang))
 
 
 @bp.get("/plots/<int:plot_id>/history")

@@ -95,6 +95,8 @@ def test_map_shows_plots_filters_and_popups_offline(page, server):
     assert target["properties"]["name"] in text
     area = f"{target['properties']['area_daa']:.1f}".replace(".", ",")
     assert f"{area} daa" in text.replace("\u00a0", " ")
+    # issue 13: the drive times (built as DOM text, no innerHTML)
+    assert "Kjøretid (min)" in text and "Gardermoen " in text
 
     # the page is not blank: the background draws many colours
     png = page.screenshot()

@@ -110,3 +110,9 @@ def test_enquiry_matches_only_plots_within_the_drive_time(app, database_url) -> 
     finally:
         with session_scope(get_engine(database_url)) as s:
             s.execute(delete(Enquiry).where(Enquiry.company.like("TEST reach %")))
+
+
+def test_plot_page_shows_the_minutes(client) -> None:
+    pid, minutes = next(iter(_minutes(client).items()))
+    html = client.get(f"/plots/{pid}").get_data(as_text=True)
+    assert "Kjøretid (min)" in html and "Gardermoen " + str(round(minutes["gardermoen"])) in html

@@ -82,6 +82,11 @@
       [T.price, p.price_nok_m2 === null ? '–' : num(p.price_nok_m2, 0) + ' NOK/m²'],
       [T.contact, str(p.contact || '–')]
     ];
+    var dm = p.drive_min || {};
+    var drive = ['gardermoen', 'oslo', 'alnabru', 'junction', 'station', 'border']
+      .filter(function (k) { return typeof dm[k] === 'number'; })
+      .map(function (k) { return T['drive_' + k] + ' ' + num(dm[k], 0); });
+    if (drive.length) { rows.push([T.drive, drive.join(', ')]); }
     var s = scores[p.id];
     if (s) {
       rows.push([T.score + ' (' + form.elements.profile.selectedOptions[0].text + ')',
