@@ -83,45 +83,55 @@ def load(session: Session, net: Network, force: bool = False) -> bool:
 
 
 # Every target is written in the same transaction, so checking the last one is enough.
-_STALE = """
-    SELECT count(*) FROM plot p
-    LEFT JOIN plot_reach r ON r.plot_id = p.id AND r.target = :last
-    WHERE p.availability <> 'trukket' AND (r.plot_id IS NULL
-      OR r.geom_hash <> md5(ST_AsBinary(p.geom)) OR r.network_version <> :v)
+_STALE_WHERE = """
+    p.availability <> 'trukket' AND NOT EXISTS (
+      SELECT 1 FROM plot_reach r WHERE r.plot_id = p.id AND r.target = :last
+        AND r.geom_hash = md5(ST_AsBinary(p.geom)) AND r.network_version = :v)
 """
 
+# Each stale plot's access point is found once (KNN on the main vertices) ...
+_ACCESS = """
+    CREATE TEMP TABLE reach_access ON COMMIT DROP AS
+    SELECT p.id, md5(ST_AsBinary(p.geom)) AS h, v.id AS vid, ST_Distance(p.geom, v.geom) AS d
+    FROM plot p CROSS JOIN LATERAL (
+      SELECT id, geom FROM road_vertex WHERE main ORDER BY geom <-> p.geom LIMIT 1) v
+    WHERE """ + _STALE_WHERE  # noqa: S608 - constant text only
+
+# ... and each target is then one driving-distance query joined to all of them.
 _REACH = """
     WITH dd AS (
       SELECT node, agg_cost FROM pgr_drivingDistance(:sql, :src, 1e9, directed => false)
-    ), access AS (
-      SELECT p.id, md5(ST_AsBinary(p.geom)) AS h, v.id AS vid, ST_Distance(p.geom, v.geom) AS d
-      FROM plot p CROSS JOIN LATERAL (
-        SELECT id, geom FROM road_vertex WHERE main ORDER BY geom <-> p.geom LIMIT 1) v
-      WHERE p.availability <> 'trukket'{only}
     )
     INSERT INTO plot_reach (plot_id, target, minutes, geom_hash, network_version)
     SELECT a.id, :target, (dd.agg_cost + a.d / :speed) / 60.0, a.h, :v
-    FROM access a LEFT JOIN dd ON dd.node = a.vid
+    FROM reach_access a LEFT JOIN dd ON dd.node = a.vid
     ON CONFLICT (plot_id, target) DO UPDATE SET minutes = excluded.minutes,
       geom_hash = excluded.geom_hash, network_version = excluded.network_version
 """
 
 
 def refresh_reach(session: Session, net: Network) -> int:
-    """Load the network if needed and recompute the minutes of stale plots (all targets in
-    one query each). Returns the number of plots recomputed."""
+    """Load the network if needed and recompute the minutes of stale plots (new, moved, or
+    from another network version): one nearest-vertex pass, then one query per target.
+    Returns the number of plots recomputed."""
     load(session, net)
-    stale = session.execute(text(_STALE), {"v": net.version, "last": list(net.targets)[-1]}
-                            ).scalar_one()
-    if not stale:
+    last = list(net.targets)[-1]
+    if not session.execute(text("SELECT EXISTS (SELECT 1 FROM plot p WHERE "  # noqa: S608
+                                + _STALE_WHERE + ")"), {"v": net.version, "last": last}
+                           ).scalar_one():
         return 0
     session.execute(text("DELETE FROM plot_reach WHERE network_version <> :v OR target <> ALL"
                          "(:ts)"), {"v": net.version, "ts": list(net.targets)})
+    session.execute(text("SET LOCAL jit = off"))  # JIT costs more than it saves here
+    session.execute(text("DROP TABLE IF EXISTS reach_access"))
+    session.execute(text(_ACCESS), {"v": net.version, "last": last})
+    n = session.execute(text("SELECT count(*) FROM reach_access")).scalar_one()
     for t in net.targets.values():
-        session.execute(text(_REACH.format(only="")),
+        session.execute(text(_REACH),
                         {"sql": edges_sql(t.key), "src": SUPER + t.key, "target": t.id,
                          "speed": net.access_speed_ms, "v": net.version})
-    return int(stale)
+    session.execute(text("DROP TABLE reach_access"))
+    return int(n)
 
 
 def plot_minutes(session: Session, plot_ids: list[int]) -> dict[int, dict[str, float | None]]:
