@@ -147,3 +147,15 @@ def test_score_colouring_and_suitability_overlay(page, server):
     labels = page.locator(".rank-label").all_inner_texts()
     eligible = [i for i in ranking["items"] if not i["excluded"]]
     assert sorted(int(t) for t in labels) == [i["rank"] for i in eligible[:10]]
+
+
+def test_drive_time_filter_and_isochrones(page, server):
+    """Issue 13: "innen N min fra …" filters the map like the API; zones draw from the API."""
+    page.goto(f"{server}/map?within_min=60&to=gardermoen")
+    _loaded(page)
+    expected = page.request.get(
+        f"{server}/api/plots?within_min=60&to=gardermoen&limit=1000").json()
+    assert page.evaluate("window.landregMap.plotCount()") == expected["numberMatched"]
+    assert page.input_value("#f-to") == "gardermoen"
+    page.select_option("#f-iso", "gardermoen")
+    page.wait_for_function("document.querySelectorAll('path.landreg-isochrone').length === 4")
