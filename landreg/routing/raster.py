@@ -58,6 +58,11 @@ def drivetime_layer(network: Network, target: str, grid: Grid) -> np.ndarray:
     return np.where(np.isfinite(out), out, np.nan).astype(np.float32)
 
 
+def release() -> None:
+    """Forget the cached nearest-vertex arrays (after a build)."""
+    _nearest.cache_clear()
+
+
 def network_files(layers_dir: Path) -> list[Path]:
     """The files a drive-time layer depends on (for the layer cache key)."""
     from landreg.routing.network import NETWORK_FILE, SPEEDS_FILE, source_path

@@ -307,6 +307,10 @@ def build_layers(catalogue: Catalogue, out_dir: Path, res: float = 25.0,
         meta.write_text(json.dumps({"key": keys[c.id], "criterion": c.id,
                                     "approximate": c.approximate, "source": c.source}))
         built.append(c.id)
+    if any(catalogue.criteria[c].build["kind"] == "drivetime" for c in built):
+        from landreg.routing.raster import release
+
+        release()  # the nearest-vertex arrays (~200 MB at 25 m) are needed only while building
     version = hashlib.sha256("".join(keys[k] for k in sorted(keys)).encode()).hexdigest()[:12]
     (out_dir / "layers.json").write_text(json.dumps({"version": version, "grid": grid.key(),
                                                      "catalogue": catalogue.version}))
