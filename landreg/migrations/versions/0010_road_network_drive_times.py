@@ -73,7 +73,7 @@ def upgrade():
     )
     op.create_table(
         'plot_reach',
-        sa.Column('plot_id', sa.Integer(), sa.ForeignKey('plot.id', ondelete='CASCADE'),
+        sa.Column('plot_id', sa.BigInteger(), sa.ForeignKey('plot.id', ondelete='CASCADE'),
                   nullable=False),
         sa.Column('target', sa.Text(), nullable=False),
         sa.Column('minutes', sa.Float(), nullable=True),
