@@ -158,4 +158,5 @@ def test_drive_time_filter_and_isochrones(page, server):
     assert page.evaluate("window.landregMap.plotCount()") == expected["numberMatched"]
     assert page.input_value("#f-to") == "gardermoen"
     page.select_option("#f-iso", "gardermoen")
-    page.wait_for_function("document.querySelectorAll('path.landreg-isochrone').length === 4")
+    page.wait_for_selector("path.landreg-isochrone")  # (CSP: no wait_for_function strings)
+    assert page.locator("path.landreg-isochrone").count() == 4  # 15, 30, 45, 60 min
