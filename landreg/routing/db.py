@@ -25,6 +25,9 @@ from landreg.routing.network import Network
 #: Virtual vertex ids of the targets' super sources: far above any real vertex.
 SUPER = 1_000_000_000
 
+#: Advisory lock serialising network loads and reach refreshes across workers.
+LOCK_KEY = 0x1A4D13
+
 #: Isochrone minutes allowed and the radius cap (m) of the access leg drawn around a vertex.
 MAX_ISO_MINUTES = 180
 ISO_ACCESS_CAP_M = 3000.0
@@ -46,6 +49,11 @@ def loaded_version(session: Session) -> str | None:
 
 def load(session: Session, net: Network, force: bool = False) -> bool:
     """Replace the network tables with ``net`` unless that version is loaded already."""
+    if not force and loaded_version(session) == net.version:
+        return False
+    # One loader at a time (workers may notice a new network together); the second waits
+    # here and then finds the version loaded.
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
     if not force and loaded_version(session) == net.version:
         return False
     for table in ("plot_reach", "route_target", "road_edge", "road_vertex"):
@@ -120,6 +128,7 @@ def refresh_reach(session: Session, net: Network) -> int:
                                 + _STALE_WHERE + ")"), {"v": net.version, "last": last}
                            ).scalar_one():
         return 0
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
     session.execute(text("DELETE FROM plot_reach WHERE network_version <> :v OR target <> ALL"
                          "(:ts)"), {"v": net.version, "ts": list(net.targets)})
     session.execute(text("SET LOCAL jit = off"))  # JIT costs more than it saves here
