@@ -283,6 +283,9 @@ class Enquiry(Base):
     timing: Mapped[str | None] = mapped_column(Text)
     rail_needed: Mapped[bool] = mapped_column(Boolean, server_default="false")
     power_mw: Mapped[float | None] = mapped_column(Float)
+    #: "within N minutes' drive of …" (issue 13; a destination of layers/road_network.yaml)
+    within_min: Mapped[float | None] = mapped_column(Float)
+    within_to: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text)
     consent: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(Text, server_default="ny")
@@ -329,3 +332,74 @@ class RateLimit(Base):
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- drive times on the road network (issue 13; landreg/routing, migration 0010) -------------
+class RoadNetworkMeta(Base):
+    """The version (content hash of YAML + source) of the loaded road network: one row."""
+
+    __tablename__ = "road_network_meta"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                server_default=func.now())
+
+
+class RoadVertex(Base):
+    """A junction of the road network; ``main``: in its largest connected component."""
+
+    __tablename__ = "road_vertex"
+    __table_args__ = (Index("ix_road_vertex_main_geom", "geom", postgresql_using="gist",
+                            postgresql_where=text("main")),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    main: Mapped[bool] = mapped_column(Boolean)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+
+
+class RoadEdge(Base):
+    """A road link: ``cost`` in seconds; ``through`` false for private roads (not routed)."""
+
+    __tablename__ = "road_edge"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[int] = mapped_column(BigInteger)
+    target: Mapped[int] = mapped_column(BigInteger)
+    cost: Mapped[float] = mapped_column(Float)
+    length_m: Mapped[float] = mapped_column(Float)
+    through: Mapped[bool] = mapped_column(Boolean)
+    category: Mapped[str] = mapped_column(Text)
+    number: Mapped[str] = mapped_column(Text)
+    road_type: Mapped[str] = mapped_column(Text)
+    motorway: Mapped[str] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("LINESTRING", srid=SRID, spatial_index=False))
+
+
+class RouteTarget(Base):
+    """A point of a drive-time destination, with its vertex and access leg (seconds)."""
+
+    __tablename__ = "route_target"
+
+    target: Mapped[str] = mapped_column(Text, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    vertex_id: Mapped[int] = mapped_column(BigInteger)
+    access_s: Mapped[float] = mapped_column(Float)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+
+
+class PlotReach(Base):
+    """Minutes from a plot to a destination, with the geometry hash and network version."""
+
+    __tablename__ = "plot_reach"
+    __table_args__ = (Index("ix_plot_reach_target_minutes", "target", "minutes"),)
+
+    plot_id: Mapped[int] = mapped_column(ForeignKey("plot.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    target: Mapped[str] = mapped_column(Text, primary_key=True)
+    minutes: Mapped[float | None] = mapped_column(Float)
+    geom_hash: Mapped[str] = mapped_column(Text)
+    network_version: Mapped[str] = mapped_column(Text)

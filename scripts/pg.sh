@@ -34,17 +34,20 @@ as_owner() {
 }
 
 install_packages() {
-  if [ -x "$PGBIN/initdb" ] && [ -f "/usr/share/postgresql/$PGVER/extension/postgis.control" ]; then
+  if [ -x "$PGBIN/initdb" ] && [ -f "/usr/share/postgresql/$PGVER/extension/postgis.control" ] &&
+     [ -f "/usr/share/postgresql/$PGVER/extension/pgrouting.control" ]; then
     return
   fi
   if [ "$(id -u)" != 0 ]; then
-    say "PostgreSQL $PGVER with PostGIS is missing; run once as root or: sudo apt-get install postgresql-$PGVER postgresql-$PGVER-postgis-3"
+    say "PostgreSQL $PGVER with PostGIS and pgRouting is missing; run once as root or: sudo apt-get install postgresql-$PGVER postgresql-$PGVER-postgis-3 postgresql-$PGVER-pgrouting"
     exit 1
   fi
-  say "installing postgresql-$PGVER and postgresql-$PGVER-postgis-3 from Debian (once)"
+  # pgRouting (road drive times, isochrones: landreg/routing) is Debian's build for the same server.
+  say "installing postgresql-$PGVER, postgresql-$PGVER-postgis-3 and postgresql-$PGVER-pgrouting from Debian (once)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "postgresql-$PGVER" "postgresql-$PGVER-postgis-3" >/dev/null
+  apt-get install -y -qq --no-install-recommends "postgresql-$PGVER" "postgresql-$PGVER-postgis-3" \
+    "postgresql-$PGVER-pgrouting" >/dev/null
 }
 
 grant_traverse() {
@@ -121,6 +124,7 @@ createdb_postgis() {
     psql_admin -d postgres -c "CREATE DATABASE \"$name\""
   fi
   psql_admin -d "$name" -c "CREATE EXTENSION IF NOT EXISTS postgis"
+  psql_admin -d "$name" -c "CREATE EXTENSION IF NOT EXISTS pgrouting"
 }
 
 case "${1:-}" in

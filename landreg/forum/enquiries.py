@@ -24,7 +24,7 @@ MAX_PER_HOUR = 5
 RAIL_WITHIN_M = 1000.0
 MATCHES = 10
 FIELDS = ("company", "contact_name", "email", "phone", "profile", "min_daa", "max_daa",
-          "timing", "rail_needed", "power_mw", "message", "consent")
+          "timing", "rail_needed", "power_mw", "within_min", "within_to", "message", "consent")
 
 
 def clean_enquiry(data: dict[str, Any], suitability: Suitability) -> dict[str, Any]:
@@ -43,6 +43,9 @@ def clean_enquiry(data: dict[str, Any], suitability: Suitability) -> dict[str, A
         "timing": parse_text("timing", data.get("timing"), max_length=200),
         "rail_needed": bool(parse_bool("rail_needed", data.get("rail_needed"))),
         "power_mw": parse_number("power_mw", data.get("power_mw"), minimum=0, maximum=10_000),
+        "within_min": parse_number("within_min", data.get("within_min"), minimum=1,
+                                   maximum=600),
+        "within_to": parse_text("within_to", data.get("within_to"), max_length=40),
         "message": parse_text("message", data.get("message"), max_length=4000),
         "consent": bool(parse_bool("consent", data.get("consent"))),
     }
@@ -59,13 +62,26 @@ def clean_enquiry(data: dict[str, Any], suitability: Suitability) -> dict[str, A
         raise InvalidInput(f"The smallest area ({out['min_daa']:g} daa) is larger than the "
                            f"largest ({out['max_daa']:g} daa).", field="min_daa")
     suitability.profile(out["profile"])  # unknown profile → 404 naming the profiles
+    if out["within_min"] is not None or out["within_to"] is not None:
+        from landreg.routing.filter import check
+
+        try:  # "within N minutes of …": both or neither, a known destination
+            check(out["within_to"], out["within_min"])
+        except InvalidInput as exc:
+            exc.field = {"to": "within_to"}.get(exc.field, exc.field)
+            raise
     return out
 
 
 def match(session: Session, suitability: Suitability, need: dict[str, Any]) -> list[dict]:
     """The best published, available plots for a need, ranked by the profile."""
     query = PlotQuery(availability=["ledig"], min_daa=need.get("min_daa"),
-                      max_daa=need.get("max_daa"), limit=1000)
+                      max_daa=need.get("max_daa"), limit=1000,
+                      reach_to=need.get("within_to"), reach_within_min=need.get("within_min"))
+    if query.reach_to:
+        from landreg.routing.filter import ensure_current
+
+        ensure_current(session)
     page = search_plots(session, query, public=True)
     facts = {f["id"]: f["properties"] for f in page.features}
     if need.get("power_mw"):

@@ -64,6 +64,8 @@ class PlotQuery:
     include_withdrawn: bool = False
     updated_after: Any = None
     updated_before: Any = None
+    reach_to: str | None = None
+    reach_within_min: float | None = None
     sort: list[str] = field(default_factory=lambda: ["kommunenummer", "name"])
     limit: int = 100
     offset: int = 0
@@ -196,7 +198,9 @@ def _conditions(q: PlotQuery, public: bool) -> list:
         like = "%" + q.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
         c.append(or_(Plot.name.ilike(like), Plot.description.ilike(like),
                      Plot.external_ref.ilike(like), Plot.plan_id.ilike(like)))
-    return c
+    from landreg.routing.filter import reach_conditions
+
+    return c + reach_conditions(q, Plot.id)
 
 
 def _bbox_25833(bbox: tuple[float, float, float, float], crs: object):

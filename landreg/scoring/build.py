@@ -225,10 +225,21 @@ def _farmland(c: Criterion, catalogue: Catalogue, grid: Grid) -> np.ndarray:
     return (open_land & (near <= float(b.get("near_m", 3000)))).astype(np.float32)
 
 
+def _network_dir(c: Criterion, catalogue: Catalogue) -> Path:
+    """The folder holding road_network.yaml for a drivetime criterion (``build.network`` is a
+    folder relative to the source's folder; by default the layers folder above it)."""
+    p = Path(c.build.get("network", ".."))
+    return p if p.is_absolute() else (catalogue.source.parent / p).resolve()
+
+
 def _source_files(c: Criterion, catalogue: Catalogue) -> list[Path]:
     files = {catalogue.source}
+    if c.build["kind"] == "drivetime":
+        from landreg.routing.raster import network_files
+
+        files |= set(network_files(_network_dir(c, catalogue)))
     for key in ("path", "source"):
-        v = c.build.get(key)
+        v = c.build.get(key) if c.build["kind"] != "drivetime" else None
         if isinstance(v, str) and v != "demo":
             p = Path(v)
             files.add(p if p.is_absolute() else catalogue.source.parent / p)
@@ -296,6 +307,10 @@ def build_layers(catalogue: Catalogue, out_dir: Path, res: float = 25.0,
         meta.write_text(json.dumps({"key": keys[c.id], "criterion": c.id,
                                     "approximate": c.approximate, "source": c.source}))
         built.append(c.id)
+    if any(catalogue.criteria[c].build["kind"] == "drivetime" for c in built):
+        from landreg.routing.raster import release
+
+        release()  # the nearest-vertex arrays (~200 MB at 25 m) are needed only while building
     version = hashlib.sha256("".join(keys[k] for k in sorted(keys)).encode()).hexdigest()[:12]
     (out_dir / "layers.json").write_text(json.dumps({"version": version, "grid": grid.key(),
                                                      "catalogue": catalogue.version}))
@@ -329,6 +344,10 @@ def _build_one(c: Criterion, catalogue: Catalogue, grid: Grid,
         return _flood(c, catalogue, grid, dem)
     if kind == "farmland":
         return _farmland(c, catalogue, grid)
+    if kind == "drivetime":
+        from landreg.routing import raster
+
+        return raster.build(_network_dir(c, catalogue), b["to"], grid)
     raise LayerError(f"criterion {c.id}: cannot build kind {kind!r}")  # pragma: no cover
 
 

@@ -13,7 +13,7 @@ import yaml
 from landreg.scoring.errors import CriterionError, ProfileError, UnknownProfile
 from landreg.scoring.valuefunctions import make_value_function
 
-BUILD_KINDS = {"distance", "junctions", "dem", "slope", "flood", "farmland"}
+BUILD_KINDS = {"distance", "junctions", "dem", "slope", "flood", "farmland", "drivetime"}
 STATISTICS = {"mean", "min", "max", "share"}
 LIMITS = {
     "min_area_daa": ("area_daa", "min"), "max_area_daa": ("area_daa", "max"),
@@ -22,6 +22,7 @@ LIMITS = {
     "max_dist_main_road": ("dist_main_road", "max"), "max_dist_power": ("dist_power", "max"),
     "max_dist_station": ("dist_station", "max"), "max_dist_centre": ("dist_centre", "max"),
     "min_dist_built_up": ("dist_built_up", "min"),
+    "max_drive_gardermoen": ("drive_gardermoen", "max"), "max_drive_oslo": ("drive_oslo", "max"),
 }
 
 

@@ -121,6 +121,9 @@ class Suitability:
     surface_cache_bytes: int = SURFACE_CACHE_BYTES
     candidate_cache: CandidateCache = field(default_factory=CandidateCache)
     _surface_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The folder of the YAML; with a road_network.yaml there, plots' drive times are kept
+    #: current together with their scores (landreg.routing.db.refresh_reach).
+    layers_dir: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, res: float = 25.0,
@@ -177,6 +180,11 @@ class Suitability:
 
     def refresh(self, session: Session, force: bool = False) -> dict[str, int]:
         """Recompute the scores of every stale profile (all of them with ``force``)."""
+        if self.layers_dir is not None and (self.layers_dir / "road_network.yaml").exists():
+            from landreg.routing.db import refresh_reach
+            from landreg.routing.network import load_network
+
+            refresh_reach(session, load_network(self.layers_dir))
         todo = list(self.profiles) if force else self.stale_profiles(session)
         if not todo:
             return {}
@@ -430,7 +438,8 @@ def _cached(layers_dir: str, cache_dir: str, res: float, progress: bool) -> Suit
     catalogue = load_catalogue(Path(layers_dir) / "criteria.yaml")
     profiles = load_profiles(Path(layers_dir) / "profiles", catalogue)
     built = build_layers(catalogue, Path(cache_dir), res, progress=progress)
-    return Suitability(catalogue, profiles, built["paths"], built["version"], Path(cache_dir))
+    return Suitability(catalogue, profiles, built["paths"], built["version"], Path(cache_dir),
+                       layers_dir=Path(layers_dir))
 
 
 def _grid_of(path: Path):  # noqa: ANN202

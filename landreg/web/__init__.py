@@ -51,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         metrics,
         ogc,
         pages,
+        reach,
         suitability,
     )
 
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(suitability.bp, url_prefix="/api")
+    app.register_blueprint(reach.bp, url_prefix="/api")
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
     app.register_blueprint(pages.bp)
     app.register_blueprint(forum.bp)

@@ -53,7 +53,12 @@ def plots() -> Response:
     params.check_known(args, params.PLOT_PARAMS)
     query = params.plot_query(args)
     srid = params.output_srid(args)
+    from landreg.web.reach import attach_minutes, ensure_current
+
+    if query.reach_to:
+        ensure_current(session())
     page = search_plots(session(), query, public=True, srid=srid)
+    attach_minutes(page.features)
     body = {
         "type": "FeatureCollection",
         "numberMatched": page.number_matched,

@@ -300,7 +300,14 @@ def enquiry_form() -> str:
     lang = pick_lang(request.args.get("lang"))
     profiles = [(p.id, p.name_nb) for p in suitability().profiles.values()]
     return render_template("enquiry.html", profiles=profiles, error=None, form={},
-                           **_page_context(lang))
+                           destinations=_destinations(), **_page_context(lang))
+
+
+def _destinations() -> list[tuple[str, str]]:
+    """(id, Norwegian name) of the drive-time destinations (layers/road_network.yaml)."""
+    from landreg.routing.network import load_network
+
+    return [(t.id, t.name_nb) for t in load_network(settings().layers_dir).targets.values()]
 
 
 @bp.post("/enquiry")
@@ -325,7 +332,8 @@ def enquiry_submit() -> tuple[str, int] | tuple[str, int, dict]:
         session().rollback()
         retry = getattr(exc, "retry_after", None)
         return (render_template("enquiry.html", profiles=profiles, error=exc.message,
-                                form=form, **_page_context(lang)), status_of(exc),
+                                form=form, destinations=_destinations(),
+                                **_page_context(lang)), status_of(exc),
                 {"Retry-After": str(retry)} if retry else {})
     return render_template("enquiry_thanks.html", matches=enquiry.matches,
                            **_page_context(lang)), 201

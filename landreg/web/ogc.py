@@ -43,7 +43,8 @@ COLLECTIONS = {
                        "description": "The seven kommuner, © Kartverket N1000 (CC BY 4.0)."},
 }
 PLOT_ITEM_PARAMS = ("f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime",
-                    "kommunenummer", "availability", "purpose_group", "min_daa", "max_daa")
+                    "kommunenummer", "availability", "purpose_group", "min_daa", "max_daa",
+                    "within_min", "to")
 MUNI_ITEM_PARAMS = ("f", "bbox", "bbox-crs", "crs", "limit", "offset")
 
 
@@ -187,6 +188,11 @@ def items(collection_id: str) -> Response | str:
             min_daa=params.number(args, "min_daa"), max_daa=params.number(args, "max_daa"),
             bbox=box, bbox_crs=bbox_crs, updated_after=start, updated_before=end,
             sort=["id"], limit=limit, offset=offset)
+        query.reach_to, query.reach_within_min = params.parse_reach(args)
+        if query.reach_to:
+            from landreg.routing.filter import ensure_current
+
+            ensure_current(session())
         page = search_plots(session(), query, public=True, srid=srid)
         features, matched = page.features, page.number_matched
     else:

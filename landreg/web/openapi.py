@@ -33,6 +33,8 @@ _SCHEMAS: dict[str, dict[str, Any]] = {
     "road_access": {"type": "boolean"},
     "water_sewer": {"type": "boolean"},
     "min_power_mw": {"type": "number", "minimum": 0},
+    "within_min": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 600},
+    "to": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,30}$"},
     "bbox": {"type": "string", "description": "minx,miny,maxx,maxy"},
     "bbox-crs": {"type": "string", "enum": _CRS_ENUM},
     "near": {"type": "string", "description": "WKT point or line"},
@@ -450,6 +452,21 @@ def openapi_document(server: str) -> dict[str, Any]:
             parameters=[_path("layer", "layer name", {"type": "string", "enum": list(LAYERS)})])},
         "/api/codes": {"get": _op("codes", "Arealformål code list",
                                   {"200": _ok("Codes", "Codes")})},
+        "/api/destinations": {"get": _op(
+            "destinations", "Destinations drive times are measured to (Gardermoen, Oslo, "
+            "Alnabru, nearest E16/Rv2 junction, station, border crossing)",
+            {"200": _ok("Destinations with their points", {"type": "object"}),
+             **_errors("400")}, tags=("drive times",))},
+        "/api/isochrones/{destination}": {"get": _op(
+            "isochrones", "Areas within N minutes' drive of a destination (N1000 roads, "
+            "assumed speeds; cached, rate-limited when computed)",
+            {"200": _ok("One polygon per minutes value, CRS84", "FeatureCollection", geojson),
+             **_errors("400", "404", "429")},
+            parameters=[_path("destination", "a destination id (GET /api/destinations)",
+                              {"type": "string"}),
+                        _query("minutes", "1–8 whole minutes, comma-separated (default "
+                               "15,30,45,60; at most 180)", {"type": "string"})],
+            tags=("drive times",))},
         "/api/export": {"get": _op(
             "exportPlots", "The (filtered) register as a file",
             {"200": {"description": "The file (attachment)", "content": {
@@ -580,7 +597,7 @@ def openapi_document(server: str) -> dict[str, Any]:
         "servers": [{"url": server}],
         "security": [{}],
         "tags": [{"name": "plots"}, {"name": "suitability"}, {"name": "forum"},
-                 {"name": "meta"}, {"name": "OGC API – Features"}],
+                 {"name": "meta"}, {"name": "OGC API – Features"}, {"name": "drive times"}],
         "paths": paths,
         "components": components,
     }

@@ -23,7 +23,7 @@ from landreg.errors import NotFound
 from landreg.models import Municipality
 from landreg.registry.reference import reference_collection
 from landreg.registry.search import fetch_one
-from landreg.web.db import session
+from landreg.web.db import session, settings
 from webmap import plot_map, regional_map
 from webmap.i18n import AVAILABILITY_LABELS, PURPOSE_LABELS, TEXT, bundle, pick_lang
 from webmap.render import components
@@ -110,7 +110,12 @@ def map_page() -> str:
               "surfacePng": url_for("suitability.surface_png", profile="PROFILE"),
               "ramp": RAMP_LEGEND, "compare": url_for("forum.compare_page"),
               "colours": {"availability": AVAILABILITY_COLOURS, "purpose": PURPOSE_COLOURS},
-              "i18n": bundle(lang), "plotUrl": url_for("pages.plot_page", plot_id=0)}
+              "i18n": bundle(lang), "plotUrl": url_for("pages.plot_page", plot_id=0),
+              "isochrones": url_for("reach.isochrones", destination="DEST")}
+    from landreg.routing.network import load_network
+
+    destinations = [(t.id, t.name_nb if lang == "nb" else t.name_en)
+                    for t in load_network(settings().layers_dir).targets.values()]
     from landreg.registry.codes import arealformal_codes
     from landreg.web.auth import current_principal
 
@@ -124,7 +129,7 @@ def map_page() -> str:
                           "scores": url_for("suitability.plot_scores", plot_id=0)}
     codes = [(c.code, c.nb) for c in sorted(arealformal_codes().values(), key=lambda c: c.code)]
     return render_template("map.html", parts=parts, config=config, kommuner=kommuner,
-                           profiles=profiles, user=who, codes=codes,
+                           profiles=profiles, user=who, codes=codes, destinations=destinations,
                            **_page_context(lang))
 
 
@@ -141,8 +146,11 @@ def plot_page(plot_id: int) -> str | tuple[str, int]:
     except NotFound:
         return render_template("not_found.html", **_page_context(lang)), 404
     parts = components(plot_map(plot, kommuner_collection(), lang, _reference()))
+    from landreg.web.reach import attach_minutes
+
+    attach_minutes([plot])
     return render_template("plot.html", plot=plot, p=plot["properties"], parts=parts,
-                           **_page_context(lang))
+                           drive_min=plot["properties"]["drive_min"], **_page_context(lang))
 
 
 @bp.get("/plots/<int:plot_id>/history")

@@ -8,6 +8,8 @@ from datetime import datetime
 from landreg.errors import InvalidInput
 from landreg.ingest.crs import OUTPUT_EPSG, parse_crs
 from landreg.registry.search import MAX_LIMIT, MAX_OFFSET, PlotQuery
+from landreg.routing.filter import PARAMS as REACH_PARAMS
+from landreg.routing.filter import parse as parse_reach
 
 #: Parameters of /api/plots, with a one-line description (also used by the OpenAPI document).
 PLOT_PARAMS: dict[str, str] = {
@@ -32,6 +34,7 @@ PLOT_PARAMS: dict[str, str] = {
     "limit": f"page size, 1–{MAX_LIMIT} (default 100)",
     "offset": "how many to skip (default 0)",
     "crs": "output CRS: 4326 (default, CRS84 order), 25832 or 25833",
+    **REACH_PARAMS,
 }
 
 
@@ -240,6 +243,7 @@ def _plot_query(args: Mapping[str, str], default_limit: int) -> PlotQuery:
     if query.q and len(query.q) > 200:
         raise InvalidInput("q is longer than 200 characters", field="q")
     query.validate()
+    query.reach_to, query.reach_within_min = parse_reach(args)
     return query
 
 

@@ -95,6 +95,8 @@ def test_map_shows_plots_filters_and_popups_offline(page, server):
     assert target["properties"]["name"] in text
     area = f"{target['properties']['area_daa']:.1f}".replace(".", ",")
     assert f"{area} daa" in text.replace("\u00a0", " ")
+    # issue 13: the drive times (built as DOM text, no innerHTML)
+    assert "Kjøretid (min)" in text and "Gardermoen " in text
 
     # the page is not blank: the background draws many colours
     png = page.screenshot()
@@ -145,3 +147,16 @@ def test_score_colouring_and_suitability_overlay(page, server):
     labels = page.locator(".rank-label").all_inner_texts()
     eligible = [i for i in ranking["items"] if not i["excluded"]]
     assert sorted(int(t) for t in labels) == [i["rank"] for i in eligible[:10]]
+
+
+def test_drive_time_filter_and_isochrones(page, server):
+    """Issue 13: "innen N min fra …" filters the map like the API; zones draw from the API."""
+    page.goto(f"{server}/map?within_min=60&to=gardermoen")
+    _loaded(page)
+    expected = page.request.get(
+        f"{server}/api/plots?within_min=60&to=gardermoen&limit=1000").json()
+    assert page.evaluate("window.landregMap.plotCount()") == expected["numberMatched"]
+    assert page.input_value("#f-to") == "gardermoen"
+    page.select_option("#f-iso", "gardermoen")
+    page.wait_for_selector("path.landreg-isochrone")  # (CSP: no wait_for_function strings)
+    assert page.locator("path.landreg-isochrone").count() == 4  # 15, 30, 45, 60 min

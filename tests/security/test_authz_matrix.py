@@ -173,6 +173,12 @@ MATRIX: dict[tuple[str, str], dict[str, Call]] = {
     ("/api/municipalities", "GET"): {"totals": Call("/api/municipalities", PUBLIC)},
     ("/api/reference/<layer>", "GET"): {"roads": Call("/api/reference/roads", PUBLIC)},
     ("/api/codes", "GET"): {"codes": Call("/api/codes", PUBLIC)},
+    # issue 13: drive times are public reference data; isochrones are rate-limited when computed
+    ("/api/destinations", "GET"): {"list": Call("/api/destinations", PUBLIC)},
+    ("/api/isochrones/<destination>", "GET"): {
+        "gardermoen": Call("/api/isochrones/gardermoen?minutes=30", PUBLIC),
+        "unknown": Call("/api/isochrones/nowhere", everyone(404)),
+    },
     ("/api/openapi.json", "GET"): {"document": Call("/api/openapi.json", PUBLIC)},
     ("/api/docs", "GET"): {"page": Call("/api/docs", PUBLIC)},
     ("/ogc/", "GET"): {"landing": Call("/ogc/", PUBLIC)},

@@ -127,11 +127,13 @@ def test_openapi_document_is_valid_and_matches_the_endpoint(client):
                "road_access": "true", "water_sewer": "true", "min_power_mw": "0",
                "bbox": "11,59,13,61", "bbox-crs": "4326", "near": "POINT(12 60.2)",
                "near-crs": "4326", "distance": "100000", "q": "a", "sort": "-area_daa",
-               "limit": "5", "offset": "0", "crs": "25833"}
+               "limit": "5", "offset": "0", "crs": "25833", "within_min": "90",
+               "to": "gardermoen"}
     assert set(samples) == set(PLOT_PARAMS)
+    partner = {"near": "&distance=1000", "distance": "&near=POINT(12 60)",
+               "within_min": "&to=oslo", "to": "&within_min=120"}  # parameters that go together
     for name, value in samples.items():
-        extra = "&distance=1000" if name == "near" else ("&near=POINT(12 60)"
-                                                          if name == "distance" else "")
+        extra = partner.get(name, "")
         res = client.get(f"/api/plots?{name}={value}{extra}")
         assert res.status_code == 200, (name, res.get_json())
     assert client.get("/api/plots?colour=red").status_code == 400

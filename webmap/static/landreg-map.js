@@ -10,7 +10,8 @@
   var countEl = document.getElementById('count');
   var legendEl = document.getElementById('legend');
   var permalink = document.getElementById('permalink');
-  var FILTERS = ['kommune', 'purpose_group', 'availability', 'min_daa', 'max_daa', 'byggeklar'];
+  var FILTERS = ['kommune', 'purpose_group', 'availability', 'min_daa', 'max_daa', 'byggeklar',
+                 'within_min', 'to'];
   var request = 0;
   var locale = cfg.lang === 'en' ? 'en-GB' : 'nb-NO';
 
@@ -82,6 +83,11 @@
       [T.price, p.price_nok_m2 === null ? '–' : num(p.price_nok_m2, 0) + ' NOK/m²'],
       [T.contact, str(p.contact || '–')]
     ];
+    var dm = p.drive_min || {};
+    var drive = ['gardermoen', 'oslo', 'alnabru', 'junction', 'station', 'border']
+      .filter(function (k) { return typeof dm[k] === 'number'; })
+      .map(function (k) { return T['drive_' + k] + ' ' + num(dm[k], 0); });
+    if (drive.length) { rows.push([T.drive, drive.join(', ')]); }
     var s = scores[p.id];
     if (s) {
       rows.push([T.score + ' (' + form.elements.profile.selectedOptions[0].text + ')',
@@ -150,6 +156,10 @@
       var v = form.elements[name].value;
       if (v !== '') { params.set(name, v); }
     });
+    if (!params.has('within_min') || !params.has('to')) {  // the API wants both or neither
+      params.delete('within_min');
+      params.delete('to');
+    }
     return params;
   }
 
@@ -273,8 +283,30 @@
       });
   }
 
+  // Drive-time zones from a destination: 60 (light) … 15 (dark) minutes, from the API.
+  var isochrones = null;
+  var ISO_COLOURS = {15: '#08519c', 30: '#3182bd', 45: '#6baed6', 60: '#bdd7e7'};
+  function showIsochrones() {
+    if (isochrones) { map.removeLayer(isochrones); isochrones = null; }
+    var dest = form.elements.iso.value;
+    if (!dest) { return Promise.resolve(); }
+    return fetch(cfg.isochrones.replace('DEST', encodeURIComponent(dest)) +
+                 '?minutes=15,30,45,60').then(function (res) { return res.json(); })
+      .then(function (fc) {
+        isochrones = L.geoJSON(fc, {
+          pane: 'landreg-surface', interactive: false,
+          style: function (f) {
+            var c = ISO_COLOURS[f.properties.minutes] || '#999';
+            return {color: c, fillColor: c, weight: 1, fillOpacity: 0.25,
+                    className: 'landreg-isochrone'};
+          }
+        }).addTo(map);
+      });
+  }
+
   form.addEventListener('change', function (event) {
     var name = event.target.name;
+    if (name === 'iso') { showIsochrones(); return; }
     if (name === 'colour' || name === 'profile' || name === 'surface') {
       writeUrl();
       legend();

@@ -1,0 +1,183 @@
+"""Benchmark drive times: every plot to every destination, and one isochrone — pgRouting in
+PostGIS side by side with Python engines on the same graph (scipy.sparse.csgraph, networkx).
+
+Puts --plots synthetic plots (points, uniformly in the seven kommuner) into a scratch table of
+a migrated database, then for each of the six targets (Gardermoen, Oslo, Alnabru, nearest
+E16/Rv2 junction, nearest station, nearest border crossing):
+  - pgRouting: one pgr_drivingDistance from the target's super source + a KNN join of every
+    plot to its nearest main-component vertex (the exact query landreg runs, one per target),
+  - scipy: one Dijkstra + a cKDTree query of the plots (points read from the same table),
+  - networkx: multi-source Dijkstra + the same cKDTree (if networkx is installed: `pip install
+    -e '.[bench]'`),
+and checks that the three agree. Then an isochrone (15/30/45/60 min) from Gardermoen by
+pgRouting (uncached) and in Python (scipy Dijkstra + shapely union of the same vertex buffers).
+
+Usage: .venv/bin/python scripts/bench_reach.py --database-url postgresql+psycopg://…/db
+       [--plots 100000]   (the database is migrated; the scratch table is dropped afterwards)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from landreg.db import get_engine, migrate  # noqa: E402
+from landreg.routing import db as rdb  # noqa: E402
+from landreg.routing.network import load_network  # noqa: E402
+from landreg.scoring.build import read_kommuner  # noqa: E402
+from landreg.scoring.catalogue import load_catalogue  # noqa: E402
+
+_ACCESS = """
+    CREATE TEMP TABLE bench_access AS
+    SELECT b.id, v.id AS vid, ST_Distance(b.geom, v.geom) AS d FROM bench_point b
+    CROSS JOIN LATERAL (SELECT id, geom FROM road_vertex WHERE main
+                        ORDER BY geom <-> b.geom LIMIT 1) v
+"""
+_PG = """
+    WITH dd AS (
+      SELECT node, agg_cost FROM pgr_drivingDistance(:sql, :src, 1e9, directed => false)
+    )
+    SELECT a.id, (dd.agg_cost + a.d / :speed) / 60.0 FROM bench_access a
+    LEFT JOIN dd ON dd.node = a.vid ORDER BY a.id
+"""
+
+
+def points_in_region(n: int, seed: int = 1) -> np.ndarray:
+    """n random points inside the seven kommuner (EPSG:25833)."""
+    region = read_kommuner(load_catalogue(ROOT / "layers" / "criteria.yaml")).union_all()
+    rng = np.random.default_rng(seed)
+    minx, miny, maxx, maxy = region.bounds
+    out = np.empty((0, 2))
+    while len(out) < n:
+        xy = rng.uniform((minx, miny), (maxx, maxy), size=(n, 2))
+        out = np.vstack([out, xy[shapely.contains_xy(region, xy[:, 0], xy[:, 1])]])
+    return out[:n]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--database-url", required=True)
+    ap.add_argument("--plots", type=int, default=100_000)
+    args = ap.parse_args()
+    migrate(args.database_url)
+    net = load_network(ROOT / "layers")
+    engine = get_engine(args.database_url)
+    xy = points_in_region(args.plots)
+    print(f"network {net.version}: {len(net.vertices)} vertices ({net.main.sum()} main), "
+          f"{len(net.edges)} links; {len(xy):,} synthetic plots; targets {', '.join(net.targets)}")
+    with Session(engine) as s:
+        rdb.load(s, net)
+        s.execute(text("DROP TABLE IF EXISTS bench_point"))
+        s.execute(text("CREATE TABLE bench_point (id int PRIMARY KEY, geom geometry(Point, "
+                       "25833))"))
+        s.execute(text("INSERT INTO bench_point SELECT i, ST_SetSRID(ST_MakePoint(x, y), 25833)"
+                       " FROM unnest(CAST(:i AS int[]), CAST(:x AS float8[]), "
+                       "CAST(:y AS float8[])) AS t(i, x, y)"),
+                  {"i": list(range(len(xy))), "x": xy[:, 0].tolist(), "y": xy[:, 1].tolist()})
+        s.execute(text("ANALYZE bench_point"))
+        s.commit()
+
+        s.execute(text("SET jit = off"))
+        t0 = time.perf_counter()
+        s.execute(text(_ACCESS))
+        t_snap = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pg = {}
+        for t in net.targets.values():
+            rows = s.execute(text(_PG), {"sql": rdb.edges_sql(t.key), "src": rdb.SUPER + t.key,
+                                         "speed": net.access_speed_ms}).all()
+            pg[t.id] = np.array([r[1] for r in rows], dtype=float)
+        t_pg = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        vid, dist = net.nearest_vertex(xy)
+        py = {tid: (net.vertex_seconds(tid)[vid] + dist / net.access_speed_ms) / 60
+              for tid in net.targets}
+        t_py = time.perf_counter() - t0
+
+        t_nx, nx_out = None, None
+        try:
+            import networkx as nx
+        except ImportError:
+            nx = None
+        if nx is not None:
+            t0 = time.perf_counter()
+            g = nx.Graph()
+            e = net.edges[net.edges["through"]]
+            for a, b, c in zip(e["source"], e["target"], e["cost_s"], strict=True):
+                if not g.has_edge(a, b) or g[a][b]["w"] > c:
+                    g.add_edge(int(a), int(b), w=float(c))
+            nx_out = {}
+            vid, dist = net.nearest_vertex(xy)
+            for t in net.targets.values():
+                g.add_node("S")
+                for v, acc in zip(t.vertices, t.access_s, strict=True):
+                    g.add_edge("S", int(v), w=float(acc) + 1e-3)
+                lengths = nx.single_source_dijkstra_path_length(g, "S", weight="w")
+                g.remove_node("S")
+                sec = np.array([lengths.get(int(v), np.inf) for v in vid])
+                nx_out[t.id] = (sec + dist / net.access_speed_ms) / 60
+            t_nx = time.perf_counter() - t0
+
+        worst = max(np.nanmax(np.abs(pg[k] - py[k])) for k in pg)
+        n_cells = len(xy) * len(net.targets)
+        print(f"\nevery plot × every target ({len(xy):,} × {len(net.targets)} = {n_cells:,})")
+        print(f"  pgRouting: nearest vertex (KNN, once per plot change) {t_snap:7.2f} s")
+        print(f"  pgRouting: 6 drivingDistance queries joined to plots  {t_pg:7.2f} s")
+        print(f"  scipy csgraph + cKDTree (snap included)               {t_py:7.2f} s")
+        if t_nx is not None:
+            worst_nx = max(np.nanmax(np.abs(nx_out[k] - py[k])) for k in py)
+            print(f"  networkx + cKDTree (graph build + snap included)      {t_nx:7.2f} s")
+            print(f"  largest difference networkx–scipy: {worst_nx:.4f} min")
+        print(f"  largest difference pgRouting–scipy: {worst:.4f} min")
+        med = {k: float(np.median(v)) for k, v in py.items()}
+        print("  median minutes: " + ", ".join(f"{k} {v:.0f}" for k, v in med.items()))
+
+        mins = [15, 30, 45, 60]
+        times = []
+        for _ in range(5):
+            rdb.ISOCHRONES.clear()
+            t0 = time.perf_counter()
+            rdb.isochrones(s, net, "gardermoen", mins)
+            times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        rdb.isochrones(s, net, "gardermoen", mins)
+        t_cached = time.perf_counter() - t0
+        pytimes = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            sec = net.vertex_seconds("gardermoen")
+            pts = shapely.points(net.vertices)
+            for m in mins:
+                ok = net.main & (sec < m * 60)
+                r = np.minimum((m * 60 - sec[ok]) * net.access_speed_ms, rdb.ISO_ACCESS_CAP_M)
+                shapely.union_all(shapely.buffer(pts[ok], r, quad_segs=4)).simplify(50)
+            pytimes.append(time.perf_counter() - t0)
+        print(f"\nisochrone Gardermoen {mins} min (4 polygons)")
+        print(f"  pgRouting + ST_Union of buffers     {1000 * np.median(times):7.0f} ms "
+              f"(median of 5, uncached; cached {1000 * t_cached:.2f} ms)")
+        print(f"  scipy + shapely union               {1000 * np.median(pytimes):7.0f} ms")
+        one = []
+        for _ in range(5):
+            rdb.ISOCHRONES.clear()
+            t0 = time.perf_counter()
+            rdb.isochrones(s, net, "gardermoen", [60])
+            one.append(time.perf_counter() - t0)
+        print(f"  pgRouting, one polygon (60 min)     {1000 * np.median(one):7.0f} ms")
+        s.execute(text("DROP TABLE bench_point"))
+        s.commit()
+
+
+if __name__ == "__main__":
+    main()

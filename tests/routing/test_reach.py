@@ -1,0 +1,59 @@
+"""Drive times in PostGIS by pgRouting: per plot, kept current, and the same as the rasters'."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+from landreg.routing import db as rdb
+from landreg.routing.network import Network, load_network
+from landreg.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def net() -> Network:
+    return load_network(Settings().layers_dir)
+
+
+def test_pgrouting_and_scipy_agree_on_every_vertex(session, net: Network) -> None:
+    rdb.load(session, net)
+    for target in ("gardermoen", "station"):
+        pg = rdb.vertex_minutes_pg(session, net, target)
+        py = net.vertex_seconds(target) / 60
+        main = net.main
+        assert np.isfinite(pg[main]).all()
+        assert np.allclose(pg[main], py[main], atol=0.01)
+
+
+def test_every_plot_gets_minutes_to_every_target_and_stays_current(session, net) -> None:
+    session.execute(text("DELETE FROM plot_reach"))  # rolled back after the test
+    assert rdb.refresh_reach(session, net) > 0
+    n_plots = session.execute(text(
+        "SELECT count(*) FROM plot WHERE availability <> 'trukket'")).scalar_one()
+    rows = session.execute(text("SELECT target, count(minutes), min(minutes), max(minutes) "
+                                "FROM plot_reach GROUP BY target")).all()
+    assert {r[0] for r in rows} == set(net.targets)
+    for target, n, lo, hi in rows:
+        assert n == n_plots, target
+        assert 0 <= lo <= hi < 240, (target, lo, hi)
+    assert rdb.refresh_reach(session, net) == 0  # nothing stale
+    # Move a plot 20 km east: its minutes are recomputed on the next refresh.
+    pid = session.execute(text("SELECT min(id) FROM plot WHERE availability <> 'trukket'")
+                          ).scalar_one()
+    before = rdb.plot_minutes(session, [pid])[pid]
+    session.execute(text("UPDATE plot SET geom = ST_Translate(geom, 20000, 0) WHERE id = :i"),
+                    {"i": pid})
+    assert rdb.refresh_reach(session, net) == 1
+    after = rdb.plot_minutes(session, [pid])[pid]
+    assert after != before
+
+
+def test_isochrones_grow_with_the_minutes(session, net: Network) -> None:
+    rdb.ISOCHRONES.clear()
+    fc = rdb.isochrones(session, net, "gardermoen", [30, 60])
+    from shapely.geometry import shape
+
+    areas = {f["properties"]["minutes"]: shape(f["geometry"]).area for f in fc["features"]}
+    assert set(areas) == {30, 60} and areas[30] < areas[60]
+    assert rdb.isochrones(session, net, "gardermoen", [30, 60]) is fc  # cached
