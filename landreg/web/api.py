@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
@@ -9,7 +11,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from landreg.ingest.crs import crs_uri
 from landreg.registry.codes import arealformal_codes
 from landreg.registry.reference import reference_collection
-from landreg.registry.search import fetch_one, search_plots
+from landreg.registry.search import fetch_one_json, search_plots_json
 from landreg.registry.stats import municipality_totals, region_totals
 from landreg.web import params
 from landreg.web.db import session
@@ -22,6 +24,19 @@ def geojson_response(body: dict, srid: int) -> Response:
     """A GeoJSON response, with ``Content-Crs`` when not CRS84."""
     resp = jsonify(body)
     resp.mimetype = "application/geo+json"
+    resp.headers["Content-Crs"] = f"<{crs_uri(srid)}>"
+    return resp
+
+
+def compact_json(value: Any) -> bytes:
+    """``value`` as Flask's provider writes it in a response (compact, UTF-8, keys in order)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def geojson_bytes_response(body: bytes, srid: int) -> Response:
+    """:func:`geojson_response` for a body that is already GeoJSON bytes (written by
+    PostgreSQL): sent as it is, with the newline Flask's ``jsonify`` ends with."""
+    resp = Response(body + b"\n", mimetype="application/geo+json")
     resp.headers["Content-Crs"] = f"<{crs_uri(srid)}>"
     return resp
 
@@ -53,16 +68,14 @@ def plots() -> Response:
     params.check_known(args, params.PLOT_PARAMS)
     query = params.plot_query(args)
     srid = params.output_srid(args)
-    page = search_plots(session(), query, public=True, srid=srid)
-    body = {
-        "type": "FeatureCollection",
-        "numberMatched": page.number_matched,
-        "numberReturned": len(page.features),
-        "features": page.features,
-        "links": page_links("api.plots", args, query.limit, query.offset, len(page.features),
-                            page.number_matched),
-    }
-    return geojson_response(body, srid)
+    page = search_plots_json(session(), query, public=True, srid=srid)
+    links = page_links("api.plots", args, query.limit, query.offset, page.number_returned,
+                       page.number_matched)
+    body = b"".join((  # the keys in the order they always had
+        b'{"type":"FeatureCollection","numberMatched":%d,"numberReturned":%d,"features":'
+        % (page.number_matched, page.number_returned),
+        page.features, b',"links":', compact_json(links), b"}"))
+    return geojson_bytes_response(body, srid)
 
 
 @bp.get("/plots/<int:plot_id>")
@@ -74,7 +87,8 @@ def plot(plot_id: int) -> Response:
     from landreg.web.auth import current_principal
 
     public = current_principal() is None  # planners read unpublished plots and internal fields
-    return geojson_response(fetch_one(session(), plot_id, public=public, srid=srid), srid)
+    return geojson_bytes_response(fetch_one_json(session(), plot_id, public=public, srid=srid),
+                                  srid)
 
 
 @bp.get("/municipalities")
