@@ -383,13 +383,15 @@ def search_plots_json(session: Session, query: PlotQuery, *, public: bool = True
     feature = literal_column(_feature_sql(public, srid))
     keys = {k.lstrip("-") for k in query.sort} | {"id"}
     hits = select(*[SORT_KEYS[k].label(k) for k in sorted(keys)]).where(*conds).cte("hits")
-    page = (select(hits).order_by(*_order(query.sort, hits.c))
-            .limit(query.limit).offset(query.offset).cte("page"))
+    page = (select(hits.c.id).order_by(*_order(query.sort, hits.c))
+            .limit(query.limit).offset(query.offset))
+    # = ANY(ARRAY(page)): index lookups of the page's plots (a join made PostgreSQL hash the
+    # whole table); the features keep the page's order by sorting on the same keys
     features = (
         select(func.count(),
-               func.string_agg(feature, aggregate_order_by(literal(","),
-                                                           *_order(query.sort, page.c))))
-        .select_from(_joined(page.join(Plot, Plot.id == page.c.id)))
+               func.string_agg(feature, aggregate_order_by(literal(","), *_order(query.sort))))
+        .select_from(_joined(Plot.__table__))
+        .where(Plot.id == func.any(func.array(page.scalar_subquery())))
         .subquery())
     stmt = select(select(func.count()).select_from(hits).scalar_subquery(), features)
     matched, returned, text = session.execute(stmt).one()
