@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import box
-from sqlalchemy import Select, and_, func, literal, literal_column, or_, select
+from sqlalchemy import Connection, Select, and_, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -343,6 +344,7 @@ def _property_sql(name: str) -> str:
     return _json_text(f"plot.{name}")
 
 
+@lru_cache(maxsize=8)
 def _feature_sql(public: bool, srid: int) -> str:
     """SQL for one plot as GeoJSON Feature text (tables plot, municipality, arealformal)."""
     if srid not in OUTPUT_EPSG:
@@ -371,7 +373,7 @@ class JsonPage:
     number_returned: int
 
 
-def search_plots_json(session: Session, query: PlotQuery, *, public: bool = True,
+def search_plots_json(session: Session | Connection, query: PlotQuery, *, public: bool = True,
                       srid: int = 4326, extra: list | None = None) -> JsonPage:
     """Like :func:`search_plots`, but the features come as the bytes of a JSON array built by
     PostgreSQL, and the count and the page come in one statement: the matching plots are
@@ -398,8 +400,8 @@ def search_plots_json(session: Session, query: PlotQuery, *, public: bool = True
     return JsonPage(f"[{text or ''}]".encode(), matched, returned)
 
 
-def fetch_one_json(session: Session, plot_id: int, *, public: bool = True, srid: int = 4326,
-                   published_only: bool | None = None) -> bytes:
+def fetch_one_json(session: Session | Connection, plot_id: int, *, public: bool = True,
+                   srid: int = 4326, published_only: bool | None = None) -> bytes:
     """Like :func:`fetch_one`, but the feature as the bytes of its GeoJSON, built by
     PostgreSQL."""
     if not 0 < plot_id < 2**63:

@@ -21,7 +21,13 @@ from landreg.ingest.crs import CRS84_URI, OUTPUT_EPSG, STORE_EPSG, crs_uri
 from landreg.models import Municipality, Plot
 from landreg.registry.search import MAX_LIMIT, PlotQuery, fetch_one_json, search_plots_json
 from landreg.web import params
-from landreg.web.api import compact_json, geojson_bytes_response, geojson_response, page_links
+from landreg.web.api import (
+    compact_json,
+    geojson_bytes_response,
+    geojson_response,
+    one_statement,
+    page_links,
+)
 from landreg.web.db import session
 from landreg.web.links import base_url, external_url
 
@@ -188,7 +194,8 @@ def items(collection_id: str) -> Response | str:
             bbox=box, bbox_crs=bbox_crs, updated_after=start, updated_before=end,
             sort=["id"], limit=limit, offset=offset)
         # The hot path: the features are PostgreSQL's bytes; only the envelope is Python's.
-        page = search_plots_json(session(), query, public=True, srid=srid)
+        with one_statement() as conn:
+            page = search_plots_json(conn, query, public=True, srid=srid)
         matched, returned = page.number_matched, page.number_returned
         features_json: bytes | None = page.features
         features: list = []
@@ -252,7 +259,8 @@ def item(collection_id: str, feature_id: str) -> Response | str:
         if not feature_id.isdigit() or len(feature_id) > 18:
             raise NotFound(f"There is no plot with id {feature_id!r}.", field="featureId",
                            value=feature_id)
-        feature_json = fetch_one_json(session(), int(feature_id), public=True, srid=srid)
+        with one_statement() as conn:
+            feature_json = fetch_one_json(conn, int(feature_id), public=True, srid=srid)
         links = [
             _link("self", "ogc.item", "application/geo+json", collection_id=collection_id,
                   feature_id=feature_id),
