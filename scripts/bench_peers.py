@@ -232,7 +232,7 @@ def start_tipg(env_dir: Path, url: str, port: int) -> Server:
 
 
 def tree_cpu(pid: int) -> float:
-    """User+system CPU seconds of ``pid`` and all its descendants (live ones)."""
+    """User+system CPU seconds of ``pid`` and all its descendants, living or reaped."""
     children: dict[int, list[int]] = {}
     stats: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
@@ -244,7 +244,9 @@ def tree_cpu(pid: int) -> float:
             continue
         fields = raw[raw.rindex(")") + 2:].split()
         children.setdefault(int(fields[1]), []).append(int(entry.name))
-        stats[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLK
+        # utime + stime, and cutime + cstime: the CPU of children already reaped (a
+        # recycled worker's time moves to its master and is still counted)
+        stats[int(entry.name)] = sum(int(f) for f in fields[11:15]) / CLK
     total, todo = 0.0, [pid]
     while todo:
         p = todo.pop()
