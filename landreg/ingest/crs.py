@@ -66,8 +66,41 @@ def crs_uri(epsg: int) -> str:
 
 @lru_cache(maxsize=64)
 def transformer(src: CRS, dst_epsg: int = STORE_EPSG) -> Transformer:
-    """A cached, axis-order-safe (x=east/longitude) transformer."""
-    return Transformer.from_crs(src, CRS.from_epsg(dst_epsg), always_xy=True)
+    """A cached, axis-order-safe (x=east/longitude) transformer, shared by every thread.
+
+    pyproj rebuilds a transformer's PROJ object once in each thread that uses it; built with
+    ``from_crs`` that rebuild searches PROJ's database again (10–40 ms, on every new thread of
+    a threaded server). When the chosen operation is one plain PROJ pipeline (as between the
+    Norwegian CRSs and longitude/latitude), the transformer is made from that pipeline
+    instead, whose rebuild takes well under a millisecond; it computes the same numbers
+    (checked here on sample points, else the ``from_crs`` transformer is kept)."""
+    found = Transformer.from_crs(src, CRS.from_epsg(dst_epsg), always_xy=True)
+    if found.to_json_dict().get("type") not in ("Conversion", "ConcatenatedOperation"):
+        return found
+    try:
+        fast = Transformer.from_pipeline(found.definition)
+    except Exception:  # noqa: BLE001 - no pipeline form: keep the operation PROJ found
+        return found
+    area = src.area_of_use
+    if area is None:
+        return found
+    xs = np.linspace(area.west, area.east, 5)
+    ys = np.linspace(area.south, area.north, 5)
+    if src.is_projected:  # sample points in the source CRS's own units
+        xs, ys = Transformer.from_crs(src.geodetic_crs, src, always_xy=True).transform(xs, ys)
+    if not np.array_equal(np.asarray(found.transform(xs, ys)), np.asarray(fast.transform(xs, ys)),
+                          equal_nan=True):
+        return found
+    return fast
+
+
+@lru_cache(maxsize=64)
+def store_transform(value: object) -> tuple[int | None, bool, Transformer]:
+    """(EPSG code, whether geographic, :func:`transformer` to the storage CRS) of the CRS a
+    user named, cached by what they wrote: a request on a new thread then touches no pyproj
+    CRS object (each of which pyproj would rebuild for that thread), only the transformer."""
+    crs = parse_crs(value)
+    return crs.to_epsg(), crs.is_geographic, transformer(crs)
 
 
 def in_norway(x: np.ndarray, y: np.ndarray) -> bool:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import box
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Connection, Select, and_, func, literal, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from landreg.errors import InvalidInput, NotFound
-from landreg.ingest.crs import OUTPUT_EPSG, STORE_EPSG, parse_crs, transformer
+from landreg.ingest.crs import OUTPUT_EPSG, STORE_EPSG, store_transform
 from landreg.ingest.geometry import read_geometry, to_store_crs
 from landreg.models import AVAILABILITY, PURPOSE_GROUPS, Arealformal, Municipality, Plot
 from landreg.registry.fields import INTERNAL_FIELDS, PUBLIC_FIELDS
@@ -210,10 +212,10 @@ def _bbox_25833(bbox: tuple[float, float, float, float], crs: object):
     import shapely
 
     minx, miny, maxx, maxy = bbox
-    src = parse_crs(crs)
-    if src.to_epsg() == STORE_EPSG:
+    epsg, geographic, tr = store_transform(crs)
+    if epsg == STORE_EPSG:
         return box(minx, miny, maxx, maxy)
-    if src.is_geographic:  # clamp to the world so a generous box does not fail to project
+    if geographic:  # clamp to the world so a generous box does not fail to project
         minx, maxx = max(minx, -180.0), min(maxx, 180.0)
         miny, maxy = max(miny, -90.0), min(maxy, 90.0)
         if not (minx < maxx and miny < maxy):
@@ -222,21 +224,30 @@ def _bbox_25833(bbox: tuple[float, float, float, float], crs: object):
                 "they are in with bbox-crs (e.g. EPSG:25833).", field="bbox",
                 value=",".join(f"{v:g}" for v in bbox))
     ring = shapely.segmentize(box(minx, miny, maxx, maxy), max(maxx - minx, maxy - miny) / 32)
-    tr = transformer(src)
     return shapely.transform(ring, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+def _order(sort: list[str], cols: Any = None) -> list:
+    """ORDER BY terms for ``sort`` (then id), on the plot table or on ``cols`` (a CTE's)."""
+    order = []
+    for key in sort:
+        name = key.lstrip("-")
+        col = SORT_KEYS[name] if cols is None else cols[name]
+        order.append(col.desc().nulls_last() if key.startswith("-") else col.asc().nulls_last())
+    order.append(Plot.id if cols is None else cols["id"])
+    return order
 
 
 def search_plots(session: Session, query: PlotQuery, *, public: bool = True,
                  srid: int = 4326) -> Page:
-    """Find plots matching ``query``; the public see published plots and public fields only."""
+    """Find plots matching ``query``; the public see published plots and public fields only.
+
+    Features as dicts, for callers that work on them (pages, forum, scores); the web services
+    send :func:`search_plots_json`'s bytes instead, which hold the same features."""
     query.validate()
     conds = _conditions(query, public)
     total = session.execute(select(func.count()).select_from(Plot).where(*conds)).scalar_one()
-    order = []
-    for key in query.sort:
-        col = SORT_KEYS[key.lstrip("-")]
-        order.append(col.desc().nulls_last() if key.startswith("-") else col.asc().nulls_last())
-    order.append(Plot.id)
+    order = _order(query.sort)
     rows = session.execute(
         _base(srid).where(*conds).order_by(*order).limit(query.limit).offset(query.offset)
     ).all()
@@ -284,3 +295,136 @@ def _feature(row: Any, public: bool) -> dict[str, Any]:
             props[name] = value
     return {"type": "Feature", "id": plot.id, "geometry": json.loads(row.geojson),
             "properties": props}
+
+
+# --- The hot path: whole features serialised by PostgreSQL -------------------------------
+#
+# The web services (OGC API items, /api/plots) send what PostgreSQL writes: each feature is one
+# text value built in SQL, the page one ``string_agg`` of them, so no feature is ever a Python
+# object. Every value is written exactly as Python's json (Flask's provider: compact, no ASCII
+# escaping, keys in field order) writes the dict of :func:`_feature`, byte for byte; the test
+# tests/web/test_fast_path.py compares the two on every demo plot.
+
+
+def _json_text(col: str) -> str:
+    """A text, boolean or integer column as JSON (``null`` for NULL)."""
+    return f"coalesce(to_json({col})::text, 'null')"
+
+
+def _json_float(expr: str) -> str:
+    """A float8 as Python's ``repr`` writes it: PostgreSQL's shortest round-trip digits, with
+    ``.0`` after a whole number (``12.0``, not ``12``)."""
+    return (f"CASE WHEN ({expr}) IS NULL THEN 'null' "
+            f"WHEN ({expr}) = trunc({expr}) AND abs({expr}) < 1e15 "
+            f"THEN trunc({expr})::bigint::text || '.0' ELSE ({expr})::text END")
+
+
+def _json_time(col: str) -> str:
+    """A timestamptz as ``datetime.isoformat()`` writes it (microseconds only when not 0), in
+    the session's time zone like the datetime psycopg returns."""
+    return (f"CASE WHEN {col} IS NULL THEN 'null' ELSE '\"' || "
+            f"to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+            f"CASE WHEN to_char({col}, 'US') = '000000' THEN '' "
+            f"ELSE '.' || to_char({col}, 'US') END || to_char({col}, 'TZH:TZM') || '\"' END")
+
+
+def _property_sql(name: str) -> str:
+    if name == "kommunenavn":
+        return _json_text("municipality.name")
+    if name == "arealformal_name":
+        return _json_text("arealformal.name_nb")
+    if name == "byggeklar":
+        return "coalesce(to_json(plot.road_access AND plot.water_sewer)::text, 'false')"
+    if name == "area_daa":
+        return _json_float("round(plot.area_daa::text::numeric, 3)::float8")
+    if name == "price_nok_m2":
+        return _json_float("plot.price_nok_m2::float8")
+    column = Plot.__table__.c[name]
+    kind = column.type.python_type
+    if kind is float:
+        return _json_float(f"plot.{name}")
+    if kind.__name__ == "datetime":
+        return _json_time(f"plot.{name}")
+    return _json_text(f"plot.{name}")
+
+
+#: The stored drive minutes of a plot (issue 13) as a JSON object {destination: minutes}.
+_MINUTES_SQL = ("coalesce((SELECT json_object_agg(r.target, round(r.minutes::numeric, 1) "
+                "ORDER BY r.target)::text FROM plot_reach r WHERE r.plot_id = plot.id), '{}')")
+
+
+@lru_cache(maxsize=16)
+def _feature_sql(public: bool, srid: int, minutes: bool = False) -> str:
+    """SQL for one plot as GeoJSON Feature text (tables plot, municipality, arealformal);
+    ``minutes`` adds the property ``drive_min`` (stored drive minutes per destination)."""
+    if srid not in OUTPUT_EPSG:
+        raise InvalidInput(f"Output CRS EPSG:{srid} is not offered; use 4326, 25832 or 25833",
+                           field="crs", value=srid)
+    digits = 7 if srid == 4326 else 2
+    fields = PUBLIC_FIELDS if public else PUBLIC_FIELDS + INTERNAL_FIELDS
+    props = " || ',' || ".join(f"'\"{n}\":' || {_property_sql(n)}" for n in fields)
+    if minutes:
+        props += f" || ',\"drive_min\":' || {_MINUTES_SQL}"
+    return ("'{\"type\":\"Feature\",\"id\":' || plot.id || ',\"geometry\":' || "
+            f"ST_AsGeoJSON(ST_Transform(plot.geom, {int(srid)}), {digits}, 0) || "
+            f"',\"properties\":{{' || {props} || '}}}}'")
+
+
+def _joined(table: Any) -> Any:
+    return (table.join(Municipality, Municipality.kommunenummer == Plot.kommunenummer)
+            .join(Arealformal, Arealformal.code == Plot.arealformal))
+
+
+@dataclass
+class JsonPage:
+    """One page of results as GeoJSON text: ``features`` is the JSON array, written by
+    PostgreSQL."""
+
+    features: bytes
+    number_matched: int
+    number_returned: int
+
+
+def search_plots_json(session: Session | Connection, query: PlotQuery, *, public: bool = True,
+                      srid: int = 4326, extra: list | None = None,
+                      minutes: bool = False) -> JsonPage:
+    """Like :func:`search_plots`, but the features come as the bytes of a JSON array built by
+    PostgreSQL, and the count and the page come in one statement: the matching plots are
+    found once (a CTE of ids and sort keys), counted, and the page's features joined to them.
+
+    ``extra`` are further SQL conditions on ``Plot`` (ANDed with the query's); ``minutes``
+    adds each plot's stored drive minutes as ``drive_min``."""
+    query.validate()
+    conds = _conditions(query, public) + list(extra or [])
+    feature = literal_column(_feature_sql(public, srid, minutes))
+    keys = {k.lstrip("-") for k in query.sort} | {"id"}
+    hits = select(*[SORT_KEYS[k].label(k) for k in sorted(keys)]).where(*conds).cte("hits")
+    page = (select(hits.c.id).order_by(*_order(query.sort, hits.c))
+            .limit(query.limit).offset(query.offset))
+    # = ANY(ARRAY(page)): index lookups of the page's plots (a join made PostgreSQL hash the
+    # whole table); the features keep the page's order by sorting on the same keys
+    features = (
+        select(func.count(),
+               func.string_agg(feature, aggregate_order_by(literal(","), *_order(query.sort))))
+        .select_from(_joined(Plot.__table__))
+        .where(Plot.id == func.any(func.array(page.scalar_subquery())))
+        .subquery())
+    stmt = select(select(func.count()).select_from(hits).scalar_subquery(), features)
+    matched, returned, text = session.execute(stmt).one()
+    return JsonPage(f"[{text or ''}]".encode(), matched, returned)
+
+
+def fetch_one_json(session: Session | Connection, plot_id: int, *, public: bool = True,
+                   srid: int = 4326, published_only: bool | None = None) -> bytes:
+    """Like :func:`fetch_one`, but the feature as the bytes of its GeoJSON, built by
+    PostgreSQL."""
+    if not 0 < plot_id < 2**63:
+        raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
+    conds = [Plot.id == plot_id]
+    if public if published_only is None else published_only:
+        conds += [Plot.published.is_(True), Plot.availability != "trukket"]
+    text = session.execute(select(literal_column(_feature_sql(public, srid)))
+                           .select_from(_joined(Plot.__table__)).where(*conds)).scalar()
+    if text is None:
+        raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
+    return text.encode()

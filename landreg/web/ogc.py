@@ -19,9 +19,15 @@ from sqlalchemy import func, select
 from landreg.errors import InvalidInput, NotFound
 from landreg.ingest.crs import CRS84_URI, OUTPUT_EPSG, STORE_EPSG, crs_uri
 from landreg.models import Municipality, Plot
-from landreg.registry.search import MAX_LIMIT, PlotQuery, fetch_one, search_plots
+from landreg.registry.search import MAX_LIMIT, PlotQuery, fetch_one_json, search_plots_json
 from landreg.web import params
-from landreg.web.api import geojson_response, page_links
+from landreg.web.api import (
+    compact_json,
+    geojson_bytes_response,
+    geojson_response,
+    one_statement,
+    page_links,
+)
 from landreg.web.db import session
 from landreg.web.links import base_url, external_url
 
@@ -193,19 +199,34 @@ def items(collection_id: str) -> Response | str:
             from landreg.routing.filter import ensure_current
 
             ensure_current(session())
-        page = search_plots(session(), query, public=True, srid=srid)
-        features, matched = page.features, page.number_matched
+            session().commit()
+        # The hot path: the features are PostgreSQL's bytes; only the envelope is Python's.
+        with one_statement() as conn:
+            page = search_plots_json(conn, query, public=True, srid=srid)
+        matched, returned = page.number_matched, page.number_returned
+        features_json: bytes | None = page.features
+        features: list = []
     else:
         features, matched = _municipality_features(box, bbox_crs, srid, limit, offset)
+        features_json, returned = None, len(features)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    links = (page_links("ogc.items", args, limit, offset, returned, matched,
+                        collection_id=collection_id)
+             + [_link("collection", "ogc.collection", collection_id=collection_id)])
+    html = _wants_html()
+    if features_json is not None and not html:
+        return geojson_bytes_response(b"".join((  # the keys in the order they always had
+            b'{"type":"FeatureCollection","features":', features_json,
+            b',"numberMatched":%d,"numberReturned":%d,"timeStamp":' % (matched, returned),
+            compact_json(stamp), b',"links":', compact_json(links), b"}")), srid)
+    if features_json is not None:
+        features = json.loads(features_json)
     body = {
         "type": "FeatureCollection", "features": features,
-        "numberMatched": matched, "numberReturned": len(features),
-        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": page_links("ogc.items", args, limit, offset, len(features), matched,
-                            collection_id=collection_id)
-        + [_link("collection", "ogc.collection", collection_id=collection_id)],
+        "numberMatched": matched, "numberReturned": returned, "timeStamp": stamp,
+        "links": links,
     }
-    if _wants_html():
+    if html:
         return render_template("ogc/items.html", body=body, collection_id=collection_id,
                                json=json)
     return geojson_response(body, srid)
@@ -245,7 +266,17 @@ def item(collection_id: str, feature_id: str) -> Response | str:
         if not feature_id.isdigit() or len(feature_id) > 18:
             raise NotFound(f"There is no plot with id {feature_id!r}.", field="featureId",
                            value=feature_id)
-        feature = fetch_one(session(), int(feature_id), public=True, srid=srid)
+        with one_statement() as conn:
+            feature_json = fetch_one_json(conn, int(feature_id), public=True, srid=srid)
+        links = [
+            _link("self", "ogc.item", "application/geo+json", collection_id=collection_id,
+                  feature_id=feature_id),
+            _link("collection", "ogc.collection", collection_id=collection_id),
+        ]
+        if not _wants_html():  # the hot path: PostgreSQL's bytes, with the links added
+            return geojson_bytes_response(
+                feature_json[:-1] + b',"links":' + compact_json(links) + b"}", srid)
+        feature = json.loads(feature_json)
     else:
         found = [f for f in _municipality_features(None, 4326, srid, 10, 0)[0]
                  if f["id"] == feature_id]

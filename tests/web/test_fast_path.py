@@ -1,0 +1,139 @@
+"""The hot path (features written by PostgreSQL) answers exactly what the dict path answered.
+
+:func:`search_plots_json` and :func:`fetch_one_json` build each GeoJSON feature in SQL; the
+pages, exports and forum still use :func:`search_plots` / :func:`fetch_one` (dicts, through
+the ORM). Here every demo plot, plus plots made to hit the formatting corner cases (NULLs,
+whole numbers, quotes, control characters, non-ASCII, whole-second timestamps), goes both
+ways, public and internal fields, in each output CRS: the bytes must be those Flask's
+``jsonify`` writes for the dicts.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select, text, update
+
+from landreg.models import Plot
+from landreg.registry.plots import create_plot
+from landreg.registry.search import (
+    PlotQuery,
+    fetch_one,
+    fetch_one_json,
+    search_plots,
+    search_plots_json,
+)
+from landreg.web.api import compact_json
+from tests.helpers import INSIDE, plot_attrs, square_25833
+
+SRIDS = (4326, 25833, 25832)
+
+
+@pytest.fixture
+def odd_plots(session) -> list[int]:
+    """Plots whose values are the corner cases of JSON formatting, in the rolled-back session."""
+    x, y = INSIDE["3414"]
+    ids = []
+    for i, (attrs, side) in enumerate([
+        (plot_attrs(name='Tomt "med" sitat \\ og\nlinjeskift\t\x01 – æøå 𝕏 \u2028',
+                    description="", contact=None, price_nok_m2=450, power_capacity_mw=2,
+                    max_bya_pct=35.5, max_height_m=12, road_access=None, water_sewer=True,
+                    external_ref="A/1", plan_id="2020-01", internal_notes="<b>&'\"</b>"),
+         40.0),
+        (plot_attrs(name="Hel", price_nok_m2=0.05, power_capacity_mw=0.1, road_access=True,
+                    water_sewer=True, max_bya_pct=100, max_height_m=0.1), 1000.0 ** 0.5),
+        (plot_attrs(name="Uten", road_access=False, water_sewer=None, published=False), 33.3),
+        (plot_attrs(name="Trukket", availability="trukket"), 50.0),
+    ]):
+        ids.append(create_plot(session, attrs, square_25833(x + i * 200, y, side), 25833,
+                               user="tëst").plot["id"])
+    # one timestamp on a whole second (no microseconds in isoformat), one far from UTC midnight
+    session.execute(update(Plot).where(Plot.id == ids[0])
+                    .values(updated_at=text("'2026-01-02 03:04:05+00'")))
+    session.execute(update(Plot).where(Plot.id == ids[1])
+                    .values(updated_at=text("'2026-06-30 23:59:59.000100+00'")))
+    session.flush()
+    return ids
+
+
+@pytest.mark.parametrize("srid", SRIDS)
+@pytest.mark.parametrize("public", [True, False])
+def test_every_plot_page_is_byte_for_byte_the_dict_serialisation(session, odd_plots, srid,
+                                                                   public):
+    count = session.execute(select(Plot.id)).all()
+    assert len(count) >= 100  # the demo region's plots, plus the odd ones
+    for sort in (["id"], ["kommunenummer", "name"], ["-area_daa", "-price_nok_m2"],
+                 ["-updated_at", "availability"]):
+        old = search_plots(session, PlotQuery(sort=sort, limit=1000, include_withdrawn=True),
+                           public=public, srid=srid)
+        new = search_plots_json(session, PlotQuery(sort=sort, limit=1000,
+                                                   include_withdrawn=True),
+                                public=public, srid=srid)
+        assert new.features == compact_json(old.features)
+        assert (new.number_matched, new.number_returned) == (old.number_matched,
+                                                             len(old.features))
+    assert b'\\u0001' in new.features or public  # the control character is escaped
+    if not public:
+        assert set(odd_plots) <= {f["id"] for f in json.loads(new.features)}
+
+
+@pytest.mark.parametrize("srid", SRIDS)
+def test_every_single_plot_is_byte_for_byte_the_dict_serialisation(session, odd_plots, srid):
+    ids = session.execute(select(Plot.id).order_by(Plot.id)).scalars().all()
+    for pid in ids:
+        for public in (True, False):
+            old = fetch_one(session, pid, public=public, srid=srid, published_only=False)
+            new = fetch_one_json(session, pid, public=public, srid=srid, published_only=False)
+            assert new == compact_json(old), pid
+
+
+def test_filters_paging_and_counts_match(session, odd_plots):
+    queries = [
+        PlotQuery(kommuner=["3401"], limit=7, offset=3),
+        PlotQuery(bbox=(11.9, 60.1, 12.2, 60.3), limit=5),
+        PlotQuery(bbox=(300000, 6650000, 340000, 6700000), bbox_crs=25833, sort=["-area_daa"]),
+        PlotQuery(purpose_groups=["industri", "naering"], min_daa=5, byggeklar=True),
+        PlotQuery(byggeklar=False, q="tomt", sort=["name"]),
+        PlotQuery(limit=10, offset=100_000),  # past the end: nothing returned, count exact
+        PlotQuery(ids=[-1]),  # nothing at all
+    ]
+    for q in queries:
+        for public in (True, False):
+            old = search_plots(session, q, public=public)
+            new = search_plots_json(session, q, public=public)
+            assert new.features == compact_json(old.features)
+            assert new.number_matched == old.number_matched
+            assert new.number_returned == len(old.features)
+
+
+def test_extra_conditions_narrow_the_page(session):
+    everything = search_plots_json(session, PlotQuery(limit=1000))
+    narrowed = search_plots_json(session, PlotQuery(limit=1000), extra=[Plot.area_daa > 10])
+    assert 0 < narrowed.number_matched < everything.number_matched
+    assert all(f["properties"]["area_daa"] > 10 for f in json.loads(narrowed.features))
+
+
+def test_the_web_answers_are_what_jsonify_wrote(client, published_count):
+    """The envelope around PostgreSQL's bytes keeps its keys, order and trailing newline."""
+    res = client.get("/api/plots?limit=3&offset=1&crs=EPSG:25833")
+    body = res.get_json()
+    assert list(body) == ["type", "numberMatched", "numberReturned", "features", "links"]
+    assert res.get_data() == compact_json(body) + b"\n"
+    assert res.mimetype == "application/geo+json"
+    assert res.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/25833>"
+    assert body["numberMatched"] == published_count and body["numberReturned"] == 3
+
+    res = client.get("/ogc/collections/plots/items?limit=2")
+    body = res.get_json()
+    assert list(body) == ["type", "features", "numberMatched", "numberReturned", "timeStamp",
+                          "links"]
+    assert res.get_data() == compact_json(body) + b"\n"
+    fid = body["features"][0]["id"]
+
+    res = client.get(f"/ogc/collections/plots/items/{fid}")
+    item = res.get_json()
+    assert list(item) == ["type", "id", "geometry", "properties", "links"]
+    assert res.get_data() == compact_json(item) + b"\n"
+    assert client.get(f"/api/plots/{fid}").get_data() == compact_json(
+        {k: v for k, v in item.items() if k != "links"}) + b"\n"
