@@ -349,8 +349,10 @@ def _property_sql(name: str) -> str:
 
 
 #: The stored drive minutes of a plot (issue 13) as a JSON object {destination: minutes}.
-_MINUTES_SQL = ("coalesce((SELECT json_object_agg(r.target, round(r.minutes::numeric, 1) "
-                "ORDER BY r.target)::text FROM plot_reach r WHERE r.plot_id = plot.id), '{}')")
+#: Written compact, as Python's json writes it (json_object_agg would add spaces).
+_MINUTES_SQL = ("coalesce((SELECT '{' || string_agg(to_json(r.target)::text || ':' || "
+                "coalesce(round(r.minutes::numeric, 1)::text, 'null'), ',' ORDER BY r.target) "
+                "|| '}' FROM plot_reach r WHERE r.plot_id = plot.id), '{}')")
 
 
 @lru_cache(maxsize=16)

@@ -101,6 +101,14 @@ def _tree(version: str, coords: bytes) -> cKDTree:
 
 
 def _file_hash(path: Path) -> str:
+    """The file's SHA-256, read again only when its size or modification time changed (the
+    network version is asked for on every plot search)."""
+    st = path.stat()
+    return _content_hash(str(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _content_hash(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -79,11 +79,12 @@ def plots() -> Response:
     params.check_known(args, params.PLOT_PARAMS)
     query = params.plot_query(args)
     srid = params.output_srid(args)
-    if query.reach_to:  # the drive-time filter needs current minutes (issue 13)
-        from landreg.web.reach import ensure_current
+    # the popup's minutes and the drive-time filter need current minutes (issue 13): plots that
+    # are new or moved since the last search are measured now (one EXISTS when none is)
+    from landreg.web.reach import ensure_current
 
-        ensure_current(session(), settings().layers_dir)
-        session().commit()
+    ensure_current(session(), settings().layers_dir)
+    session().commit()
     with one_statement() as conn:
         page = search_plots_json(conn, query, public=True, srid=srid, minutes=True)
     links = page_links("api.plots", args, query.limit, query.offset, page.number_returned,
