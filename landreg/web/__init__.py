@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         ogc,
         pages,
         suitability,
+        tiles,
     )
 
     errors.register(app)
@@ -64,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(suitability.bp, url_prefix="/api")
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
+    app.register_blueprint(tiles.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(forum.bp)
     return app
