@@ -80,7 +80,8 @@ def tile_statement(z: int, x: int, y: int, query: PlotQuery | None = None, *,
         Plot.geom.type.srid)
     tile = (
         select(
-            Plot.id,
+            Plot.id.label("fid"),  # the feature id (MVT keeps it out of the attributes) ...
+            Plot.id,  # ... and an attribute, for clients that read attributes only
             Plot.name,
             Plot.availability,
             Plot.purpose_group,
@@ -92,5 +93,5 @@ def tile_statement(z: int, x: int, y: int, query: PlotQuery | None = None, *,
         .where(Plot.geom.op("&&")(search_area), *plot_conditions(query, public))
         .subquery("t")
     )
-    return (select(func.ST_AsMVT(literal_column("t"), LAYER, EXTENT, "geom", "id"))
+    return (select(func.ST_AsMVT(literal_column("t"), LAYER, EXTENT, "geom", "fid"))
             .select_from(tile).where(tile.c.geom.is_not(None)))

@@ -55,7 +55,7 @@ def test_a_plot_is_in_its_tile_with_its_attributes(client, tile_plot):
     f = found[tile_plot["id"]]
     props = tile_plot["properties"]
     assert f["properties"] == {
-        "name": "Flisbyen «tile» 7", "availability": "reservert",
+        "id": tile_plot["id"], "name": "Flisbyen «tile» 7", "availability": "reservert",
         "purpose_group": props["purpose_group"], "area_daa": pytest.approx(10.0, abs=0.001),
         "kommunenummer": "3417"}
     assert f["geometry"]["type"] == "Polygon"
