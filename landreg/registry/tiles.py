@@ -14,14 +14,17 @@ whoever asks; the popup fetches the rest from ``/api/plots/<id>``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import replace
+
 from sqlalchemy import (
     Float,
     Integer,
     Numeric,
     Select,
+    bindparam,
     cast,
     func,
-    literal,
     literal_column,
     select,
 )
@@ -60,23 +63,40 @@ def plot_tile(session: Session, z: int, x: int, y: int, query: PlotQuery | None 
               public: bool = True) -> bytes:
     """The plots in tile ``z/x/y`` that match ``query``'s filters, as an MVT (empty bytes when
     none). ``query``'s paging, sorting and output CRS are ignored."""
-    return bytes(session.execute(tile_statement(z, x, y, query, public=public)).scalar_one()
-                 or b"")
+    stmt, values = tile_statement(z, x, y, query, public=public)
+    return bytes(session.execute(stmt, values).scalar_one() or b"")
+
+
+#: Built statements by filters (the tile itself is a parameter): building one costs more than
+#: the query of a small tile. Bounded; the map asks for a few filter combinations at a time.
+_STATEMENTS: OrderedDict[tuple, Select] = OrderedDict()
+STATEMENT_CACHE_SIZE = 256
 
 
 def tile_statement(z: int, x: int, y: int, query: PlotQuery | None = None, *,
-                   public: bool = True) -> Select:
-    """The one query that makes tile ``z/x/y`` (see :func:`plot_tile`)."""
+                   public: bool = True) -> tuple[Select, dict[str, float]]:
+    """The one query that makes tile ``z/x/y`` (see :func:`plot_tile`) and its parameters."""
     check_tile(z, x, y)
     query = query or PlotQuery()
     query.validate()
-    zi, xi, yi = (cast(literal(v), Integer) for v in (z, x, y))
-    envelope = func.ST_TileEnvelope(zi, xi, yi)
+    key = (public, repr(replace(query, sort=[], limit=1, offset=0)))
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = _build(query, public)
+        while len(_STATEMENTS) > STATEMENT_CACHE_SIZE:
+            _STATEMENTS.popitem(last=False)
     width = _WORLD / 2**z
     # the tile and its buffer, 16 segments an edge: the outline's curve in 25833 is kept
+    return stmt, {"tile_z": z, "tile_x": x, "tile_y": y, "tile_margin": width * BUFFER / EXTENT,
+                  "tile_step": width / 16}
+
+
+def _build(query: PlotQuery, public: bool) -> Select:
+    zi, xi, yi = (bindparam(f"tile_{n}", type_=Integer) for n in "zxy")
+    envelope = func.ST_TileEnvelope(zi, xi, yi)
     search_area = func.ST_Transform(
-        func.ST_Segmentize(func.ST_Expand(envelope, literal(width * BUFFER / EXTENT)),
-                           literal(width / 16)),
+        func.ST_Segmentize(func.ST_Expand(envelope, bindparam("tile_margin", type_=Float)),
+                           bindparam("tile_step", type_=Float)),
         Plot.geom.type.srid)
     tile = (
         select(

@@ -140,9 +140,17 @@ def test_an_empty_tile_is_204(client):
 def test_the_tile_query_uses_the_spatial_index(session):
     """With sequential scans priced out, the plan finds plots through idx_plot_geom: the
     tile's envelope is compared in the storage CRS, not the plots transformed to 3857."""
-    stmt = tile_statement(*tile_of(*SPOT, 12), PlotQuery(kommuner=["3417"]), public=True)
-    sql = str(stmt.compile(dialect=session.bind.dialect,
-                           compile_kwargs={"literal_binds": True}))
+    stmt, values = tile_statement(*tile_of(*SPOT, 12), PlotQuery(kommuner=["3417"]))
+    sql = str(stmt.params(values).compile(dialect=session.bind.dialect,
+                                          compile_kwargs={"literal_binds": True}))
     session.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(session.execute(text("EXPLAIN " + sql)).scalars())
     assert "idx_plot_geom" in plan, plan
+
+
+def test_the_statement_cache_is_bounded():
+    from landreg.registry import tiles
+
+    for i in range(tiles.STATEMENT_CACHE_SIZE + 40):
+        tile_statement(3, 4, 2, PlotQuery(min_daa=float(i)))
+    assert len(tiles._STATEMENTS) == tiles.STATEMENT_CACHE_SIZE
