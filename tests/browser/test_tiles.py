@@ -134,6 +134,37 @@ def test_forced_tiles_on_the_demo(browser, demo_server):
         context.close()
 
 
+def test_a_planner_edits_from_a_tile_popup(browser, demo_server, database_url):
+    """In tile mode the clicked plot joins the GeoJSON layer, so the editor's button is there."""
+    import uuid
+
+    from sqlalchemy import delete
+
+    from landreg.auth.users import add_user
+    from landreg.models import User
+    from tests.browser.test_edit import PASSWORD
+
+    name = f"flis{uuid.uuid4().hex[:6]}"
+    with session_scope(get_engine(database_url)) as s:
+        add_user(s, name, role="planner", kommuner=["3401"], password=PASSWORD)
+    context, page = _page(browser, demo_server)
+    try:
+        page.goto(f"{demo_server}/login?next=/map%3Ftiles%3D1%26kommune%3D3401%26z%3D13"
+                  "%26lat%3D60.19%26lon%3D12.0")
+        page.fill("#username", name)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        _loaded(page)
+        assert page.evaluate("window.landregMap.tiles() !== null")
+        _click_a_tile_plot(page)
+        page.wait_for_selector(".leaflet-popup-content button.edit-plot", timeout=10000)
+        assert not page.problems, page.problems
+    finally:
+        context.close()
+        with session_scope(get_engine(database_url)) as s:
+            s.execute(delete(User).where(User.username == name))
+
+
 def test_a_large_register_is_drawn_from_tiles(browser, big_server):
     context, page = _page(browser, big_server)
     try:

@@ -134,9 +134,11 @@
           return body;
         });
       }).then(function (feature) {
-        var p = feature.properties;
-        p.id = feature.id;
-        L.popup({maxWidth: 320}).setLatLng(latlng).setContent(popup(p)).openOn(map);
+        // the clicked plot joins the GeoJSON layer (empty in tile mode), so its popup and
+        // the editor's "Rediger" work exactly as on a small register
+        plots.clearLayers();
+        plots.addData(feature);
+        plots.getLayers()[0].openPopup(latlng);
       }).catch(function (err) {
         L.popup().setLatLng(latlng).setContent(el('p', {text: T.error + ': ' + err.message}))
           .openOn(map);
