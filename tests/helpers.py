@@ -37,3 +37,14 @@ def plot_attrs(**overrides: object) -> dict:
     base = {"name": "Testtomt", "arealformal": 1340, "availability": "ledig", "published": True}
     base.update(overrides)
     return base
+
+
+def tile_of(x: float, y: float, z: int, src: int = 25833) -> tuple[int, int, int]:
+    """The web-map tile (z, x, y; EPSG:3857 grid, y down) that holds a point."""
+    import math
+
+    lon, lat = Transformer.from_crs(src, 4326, always_xy=True).transform(x, y)
+    n = 2**z
+    tx = int((lon + 180.0) / 360.0 * n)
+    ty = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return z, tx, ty

@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         pages,
         reach,
         suitability,
+        tiles,
     )
 
     errors.register(app)
@@ -66,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.register_blueprint(suitability.bp, url_prefix="/api")
     app.register_blueprint(reach.bp, url_prefix="/api")
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
+    app.register_blueprint(tiles.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(forum.bp)
     return app

@@ -33,7 +33,10 @@ bp = Blueprint("pages", __name__)
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "webmap" / "node_modules"
 #: The npm packages the app serves under /vendor/ (see webmap/package.json).
-VENDOR_PACKAGES = ("leaflet", "@geoman-io", "swagger-ui-dist")
+VENDOR_PACKAGES = ("leaflet", "@geoman-io", "swagger-ui-dist", "leaflet.vectorgrid")
+
+#: Matching plots above which the map draws vector tiles instead of fetching GeoJSON.
+TILE_THRESHOLD = 5000
 
 
 def kommuner_collection() -> dict[str, Any]:
@@ -111,7 +114,9 @@ def map_page() -> str:
               "ramp": RAMP_LEGEND, "compare": url_for("forum.compare_page"),
               "colours": {"availability": AVAILABILITY_COLOURS, "purpose": PURPOSE_COLOURS},
               "i18n": bundle(lang), "plotUrl": url_for("pages.plot_page", plot_id=0),
-              "isochrones": url_for("reach.isochrones", destination="DEST")}
+              "isochrones": url_for("reach.isochrones", destination="DEST"),
+              # above this many matching plots the map draws vector tiles, not GeoJSON
+              "tiles": "/tiles/plots/{z}/{x}/{y}.mvt", "tileThreshold": TILE_THRESHOLD}
     from landreg.routing.network import load_network
 
     destinations = [(t.id, t.name_nb if lang == "nb" else t.name_en)

@@ -44,7 +44,7 @@ from sqlalchemy import delete, select
 from landreg.db import get_engine, session_scope
 from landreg.models import Comparison, Enquiry, Plot
 from landreg.registry.plots import create_plot, update_plot, withdraw_plot
-from tests.helpers import INSIDE, plot_attrs, reproject, square_25833
+from tests.helpers import INSIDE, plot_attrs, reproject, square_25833, tile_of
 from tests.security.conftest import PASSWORD, csrf_token, login
 
 ANON, OWN, OTHER, ADMIN = "anonymous", "planner-3401", "planner-3417", "admin"
@@ -124,6 +124,9 @@ def _enquiry_form(v: dict[str, Any]) -> dict[str, str]:
 PUBLIC = everyone(200)
 PUB_PAIR = "profile=logistics&plots={pub},{pub2}"
 WITH_UNPUB = "profile=logistics&plots={pub},{unpub}"
+#: The vector tile (z 9, some 40 km wide) that holds the sample plots of Kongsvinger.
+SAMPLE_TILE = "/tiles/plots/{}/{}/{}.mvt".format(
+    *tile_of(INSIDE["3401"][0] - 2500, INSIDE["3401"][1] + 3000, 9))
 
 #: (rule, method) → {variant: request}. Keep it in the order of the URL map's blueprints.
 MATRIX: dict[tuple[str, str], dict[str, Call]] = {
@@ -203,6 +206,11 @@ MATRIX: dict[tuple[str, str], dict[str, Call]] = {
         # the content rule below), planners the internal fields too
         "geojson": Call("/api/export?format=geojson&kommune=3401", PUBLIC),
         "csv": Call("/api/export?format=csv&kommune=3401", PUBLIC),
+    },
+    # --- vector tiles: the anonymous tile is checked not to name the unpublished plot --------
+    ("/tiles/plots/<z>/<x>/<y>.mvt", "GET"): {
+        "kongsvinger": Call(SAMPLE_TILE, PUBLIC),
+        "filtered": Call(SAMPLE_TILE + "?kommune=3401&availability=ledig", PUBLIC),
     },
     # --- suitability -------------------------------------------------------------------------
     ("/api/profiles", "GET"): {"profiles": Call("/api/profiles", PUBLIC)},

@@ -18,7 +18,8 @@ from flask.testing import FlaskClient
 #: A sample value for every URL argument of the app.
 SAMPLE_ARGS = {"profile": "logistics", "layer": "roads", "comparison_id": 1,
                "collection_id": "plots", "version": 1, "enquiry_id": 1,
-               "destination": "gardermoen"}
+               "destination": "gardermoen",
+               "z": 9, "x": 273, "y": 148}  # a vector tile over Glåmdalen
 SAMPLE_FILES = {"static": "landreg.css", "pages.vendor": "leaflet/dist/leaflet.js"}
 STATIC = {"static", "pages.vendor"}
 

@@ -1,6 +1,9 @@
 /* landreg: the plot layer, filter panel, legend and permalink of the regional map.
  * The folium-rendered page defines the Leaflet map (a global named in the config); this
- * script draws the plots from /api/plots and redraws them whenever a filter changes. */
+ * script draws the plots from /api/plots and redraws them whenever a filter changes. When more
+ * plots match than the map can hold as GeoJSON (cfg.tileThreshold, or ?tiles=1), it draws them
+ * from vector tiles (/tiles/plots/{z}/{x}/{y}.mvt, Leaflet.VectorGrid) and fetches a plot's
+ * details from /api/plots/<id> when it is clicked. */
 (function () {
   'use strict';
   var cfg = JSON.parse(document.getElementById('landreg-config').textContent);
@@ -121,6 +124,56 @@
     }
   }).addTo(map);
 
+  // Vector tiles for a large register: same colours, a popup from the API on click.
+  var forceTiles = false;  // ?tiles=1 draws tiles whatever the count
+  var tiles = null;
+  function tileStyle(properties) {
+    var c = colourOf(properties) || '#333';
+    return {color: c, fillColor: c, weight: 1.5, fill: true, fillOpacity: 0.55,
+            className: 'landreg-plot-tile'};
+  }
+  function openPlot(id, latlng) {
+    fetch(cfg.api + '/' + encodeURIComponent(id), {headers: {Accept: 'application/geo+json'}})
+      .then(function (res) {
+        return res.json().then(function (body) {
+          if (!res.ok) { throw new Error(body.description || res.statusText); }
+          return body;
+        });
+      }).then(function (feature) {
+        // the clicked plot joins the GeoJSON layer (empty in tile mode), so its popup and
+        // the editor's "Rediger" work exactly as on a small register
+        plots.clearLayers();
+        plots.addData(feature);
+        plots.getLayers()[0].openPopup(latlng);
+      }).catch(function (err) {
+        L.popup().setLatLng(latlng).setContent(el('p', {text: T.error + ': ' + err.message}))
+          .openOn(map);
+      });
+  }
+  function hideTiles() {
+    if (tiles) { map.removeLayer(tiles); tiles = null; }
+  }
+  function showTiles(params) {
+    hideTiles();
+    var query = params.toString();
+    tiles = L.vectorGrid.protobuf(cfg.tiles + (query ? '?' + query : ''), {
+      pane: 'landreg-plots', interactive: true, maxZoom: 22,
+      fetchOptions: {credentials: 'same-origin'},
+      // with a feature id VectorGrid also takes each unloaded tile's renderer off the map;
+      // without it every tile ever drawn stays a map layer and zooming slows to a crawl
+      getFeatureId: function (f) { return f.properties.id; },
+      vectorTileLayerStyles: {plots: tileStyle}
+    });
+    tiles.on('click', function (e) { openPlot(e.layer.properties.id, e.latlng); });
+    var loaded = new Promise(function (resolve) { tiles.once('load', resolve); });
+    tiles.addTo(map);
+    return loaded;
+  }
+  function restyle() {
+    plots.setStyle(style);
+    if (tiles) { tiles.redraw(); }
+  }
+
   function swatch(colour) {
     var span = el('span', {'class': 'swatch'});
     span.style.background = colour;
@@ -171,6 +224,7 @@
     }
     if (form.elements.surface.checked) { params.set('surface', '1'); }
     if (cfg.lang !== 'nb') { params.set('lang', cfg.lang); }
+    if (forceTiles) { params.set('tiles', '1'); }
     var c = map.getCenter();
     params.set('z', map.getZoom());
     params.set('lat', c.lat.toFixed(5));
@@ -194,6 +248,7 @@
     }
     if (params.get('profile')) { form.elements.profile.value = params.get('profile'); }
     form.elements.surface.checked = params.get('surface') === '1';
+    forceTiles = params.get('tiles') === '1';
     var z = parseInt(params.get('z'), 10), lat = parseFloat(params.get('lat')),
         lon = parseFloat(params.get('lon'));
     if (!isNaN(z) && !isNaN(lat) && !isNaN(lon)) { map.setView([lat, lon], z); }
@@ -204,8 +259,8 @@
     countEl.textContent = T.loading;
     document.body.setAttribute('data-loading', 'true');
     var params = filterParams();
-    params.set('limit', '1000');
     var features = [];
+    var matched = null;
     function page(url) {
       return fetch(url, {headers: {Accept: 'application/geo+json'}}).then(function (res) {
         return res.json().then(function (body) {
@@ -218,8 +273,29 @@
         return next ? page(next.href) : null;
       });
     }
-    return page(cfg.api + '?' + params.toString()).then(function () {
+    // first how many match (one feature), then GeoJSON pages of 1000 or vector tiles
+    var probe = new URLSearchParams(params);
+    probe.set('limit', '1');
+    return fetch(cfg.api + '?' + probe.toString(), {headers: {Accept: 'application/geo+json'}})
+      .then(function (res) {
+        return res.json().then(function (body) {
+          if (!res.ok) { throw new Error(body.description || res.statusText); }
+          matched = body.numberMatched;
+        });
+      }).then(function () {
+        if (mine !== request) { return null; }
+        if (forceTiles || matched > cfg.tileThreshold) {
+          plots.clearLayers();
+          return Promise.all([showTiles(filterParams()), loadScores(),
+                              surface ? Promise.resolve() : showSurface()])
+            .then(function () { return 'tiles'; });
+        }
+        params.set('limit', '1000');
+        return page(cfg.api + '?' + params.toString());
+      }).then(function (mode) {
       if (mine !== request) { return; }
+      if (mode === 'tiles') { return null; }
+      hideTiles();
       plots.clearLayers();
       plots.addData({type: 'FeatureCollection', features: features});
       var daa = features.reduce(function (s, f) { return s + f.properties.area_daa; }, 0);
@@ -227,7 +303,8 @@
         .then(function () { return daa; });
     }).then(function (daa) {
       if (mine !== request || daa === undefined) { return; }
-      countEl.textContent = features.length + ' ' + T.plots + ', ' + num(daa, 1) + ' daa';
+      countEl.textContent = daa === null ? matched + ' ' + T.plots
+        : features.length + ' ' + T.plots + ', ' + num(daa, 1) + ' daa';
       document.body.setAttribute('data-loading', 'false');
     }).catch(function (err) {
       if (mine !== request) { return; }
@@ -267,7 +344,7 @@
                                            className: 'rank-label'});
           }
         });
-        plots.setStyle(style);
+        restyle();
       });
   }
 
@@ -312,7 +389,7 @@
       legend();
       document.body.setAttribute('data-loading', 'true');
       Promise.all([loadScores(), showSurface()]).then(function () {
-        plots.setStyle(style);
+        restyle();
         document.body.setAttribute('data-loading', 'false');
       });
       return;
@@ -322,7 +399,7 @@
   });
   form.addEventListener('submit', function (event) { event.preventDefault(); });
   form.addEventListener('reset', function () {
-    setTimeout(function () { legend(); plots.setStyle(style); writeUrl(); load(); }, 0);
+    setTimeout(function () { legend(); restyle(); writeUrl(); load(); }, 0);
   });
   map.on('moveend', writeUrl);
 
@@ -330,6 +407,7 @@
     map: map,
     layer: plots,
     plotCount: function () { return plots.getLayers().length; },
+    tiles: function () { return tiles; },
     reload: load
   };
   readUrl();

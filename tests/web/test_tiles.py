@@ -1,0 +1,156 @@
+"""Vector tiles of the plots: the right plots in the right tile, the public split, filters,
+caching headers, bad coordinates and the GiST index. Tiles are decoded with
+mapbox-vector-tile, so what is checked is what a map library reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import mapbox_vector_tile
+import pytest
+from sqlalchemy import delete, text
+
+from landreg.db import get_engine, session_scope
+from landreg.models import Plot
+from landreg.registry.plots import create_plot
+from landreg.registry.search import PlotQuery
+from landreg.registry.tiles import tile_statement
+from tests.helpers import INSIDE, plot_attrs, square_25833, tile_of
+from tests.security.conftest import accounts  # noqa: F401
+
+#: The test plot: a 100 m square in Grue, well inside one z 14 tile (some 1.2 km wide).
+SPOT = (INSIDE["3417"][0] + 400, INSIDE["3417"][1] + 400)
+
+
+@pytest.fixture(scope="module")
+def tile_plot(database_url) -> Iterator[dict]:
+    """A published, reserved plot in Grue (committed: the app uses its own connections)."""
+    with session_scope(get_engine(database_url)) as s:
+        plot = create_plot(s, plot_attrs(name="Flisbyen «tile» 7", availability="reservert",
+                                         road_access=True, water_sewer=True),
+                           square_25833(*SPOT, 100), 25833, user="test").plot
+    yield plot
+    with session_scope(get_engine(database_url)) as s:
+        s.execute(delete(Plot).where(Plot.id == plot["id"]))
+
+
+def features(res) -> dict[int, dict]:
+    """The features of a tile answer by id (none for a 204)."""
+    if res.status_code == 204:
+        return {}
+    assert res.status_code == 200, res.get_data(as_text=True)
+    assert res.mimetype == "application/vnd.mapbox-vector-tile"
+    layers = mapbox_vector_tile.decode(res.data)
+    assert set(layers) == {"plots"}
+    return {f["id"]: f for f in layers["plots"]["features"]}
+
+
+def url(z: int, x: int, y: int, query: str = "") -> str:
+    return f"/tiles/plots/{z}/{x}/{y}.mvt" + (f"?{query}" if query else "")
+
+
+def test_a_plot_is_in_its_tile_with_its_attributes(client, tile_plot):
+    z, x, y = tile_of(SPOT[0] + 50, SPOT[1] + 50, 14)
+    found = features(client.get(url(z, x, y)))
+    f = found[tile_plot["id"]]
+    props = tile_plot["properties"]
+    assert f["properties"] == {
+        "id": tile_plot["id"], "name": "Flisbyen «tile» 7", "availability": "reservert",
+        "purpose_group": props["purpose_group"], "area_daa": pytest.approx(10.0, abs=0.001),
+        "kommunenummer": "3417"}
+    assert f["geometry"]["type"] == "Polygon"
+    ring = f["geometry"]["coordinates"][0]
+    # 100 m is some 330 units of 4096 at z 14 and 60° N; the square lies inside the tile
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    assert 0 <= min(xs) < max(xs) <= 4096 and 0 <= min(ys) < max(ys) <= 4096
+    assert 250 < max(xs) - min(xs) < 420
+    # the neighbouring tiles (beyond the buffer) do not carry it
+    assert tile_plot["id"] not in features(client.get(url(z, x + 2, y)))
+    assert tile_plot["id"] not in features(client.get(url(z, x, y + 2)))
+    # at zoom 8 the same plot is in the tile of the region, a few units across
+    assert tile_plot["id"] in features(client.get(url(*tile_of(*SPOT, 8))))
+
+
+def test_unpublished_plots_reach_planners_only(app, client, secret_plot, accounts):  # noqa: F811
+    z, x, y = tile_of(*INSIDE["3417"], 13)
+    public = client.get(url(z, x, y))
+    assert secret_plot not in features(public)
+    assert b"Hemmelig" not in public.data
+    assert public.headers["Cache-Control"] == f"public, max-age={60}"
+    assert public.headers["ETag"]
+    again = client.get(url(z, x, y), headers={"If-None-Match": public.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+
+    planner = app.test_client().get(
+        url(z, x, y), headers={"Authorization": f"Bearer {accounts['token']}"})
+    found = features(planner)
+    assert found[secret_plot]["properties"]["name"] == "Hemmelig tomt"
+    assert "internal_notes" not in found[secret_plot]["properties"]
+    assert planner.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in planner.headers
+
+
+@pytest.mark.parametrize("query, kept", [
+    ("kommune=3417", True), ("kommune=3401", False),
+    ("availability=reservert", True), ("availability=ledig,solgt", False),
+    ("min_daa=9", True), ("min_daa=11", False), ("max_daa=9", False),
+    ("byggeklar=true", True), ("byggeklar=false", False),
+])
+def test_filters_apply(client, tile_plot, query, kept):
+    z, x, y = tile_of(SPOT[0] + 50, SPOT[1] + 50, 12)
+    found = features(client.get(url(z, x, y, query)))
+    assert (tile_plot["id"] in found) is kept
+    if query == "kommune=3417":
+        assert {f["properties"]["kommunenummer"] for f in found.values()} == {"3417"}
+
+
+def test_purpose_group_filter(client, tile_plot):
+    z, x, y = tile_of(*SPOT, 9)
+    group = tile_plot["properties"]["purpose_group"]
+    other = "kontor" if group != "kontor" else "industri"
+    assert tile_plot["id"] in features(client.get(url(z, x, y, f"purpose_group={group}")))
+    found = features(client.get(url(z, x, y, f"purpose_group={other}")))
+    assert tile_plot["id"] not in found
+    assert all(f["properties"]["purpose_group"] == other for f in found.values())
+
+
+@pytest.mark.parametrize("path, field", [
+    ("/tiles/plots/23/0/0.mvt", "z"),
+    ("/tiles/plots/2/4/0.mvt", "x"),
+    ("/tiles/plots/2/0/4.mvt", "y"),
+    ("/tiles/plots/2/-1/0.mvt", "x"),
+    ("/tiles/plots/a/0/0.mvt", "z"),
+    ("/tiles/plots/999999999999/0/0.mvt", "z"),
+    ("/tiles/plots/3/1/1.mvt?limit=5", "limit"),
+    ("/tiles/plots/3/1/1.mvt?availability=gone", "availability"),
+    ("/tiles/plots/3/1/1.mvt?min_daa=x", "min_daa"),
+])
+def test_bad_tiles_are_400_naming_the_part(client, path, field):
+    res = client.get(path)
+    assert res.status_code == 400, res.data[:200]
+    body = res.get_json()
+    assert field in body["description"] or body.get("field") == field, body
+
+
+def test_an_empty_tile_is_204(client):
+    res = client.get(url(10, 0, 0))  # the middle of the Pacific
+    assert res.status_code == 204 and res.data == b""
+
+
+def test_the_tile_query_uses_the_spatial_index(session):
+    """With sequential scans priced out, the plan finds plots through idx_plot_geom: the
+    tile's envelope is compared in the storage CRS, not the plots transformed to 3857."""
+    stmt, values = tile_statement(*tile_of(*SPOT, 12), PlotQuery(kommuner=["3417"]))
+    sql = str(stmt.params(values).compile(dialect=session.bind.dialect,
+                                          compile_kwargs={"literal_binds": True}))
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(session.execute(text("EXPLAIN " + sql)).scalars())
+    assert "idx_plot_geom" in plan, plan
+
+
+def test_the_statement_cache_is_bounded():
+    from landreg.registry import tiles
+
+    for i in range(tiles.STATEMENT_CACHE_SIZE + 40):
+        tile_statement(3, 4, 2, PlotQuery(min_daa=float(i)))
+    assert len(tiles._STATEMENTS) == tiles.STATEMENT_CACHE_SIZE
