@@ -32,6 +32,7 @@ def _minutes(client, **args) -> dict[int, dict]:
 
 
 def test_plots_carry_minutes_and_filter_by_them(client) -> None:
+    _minutes(client, within_min=600, to="gardermoen")  # a drive-time search brings them up
     everyone = _minutes(client)
     assert everyone and all(set(m) >= {"gardermoen", "oslo", "alnabru", "junction", "station",
                                        "border"} for m in everyone.values())
