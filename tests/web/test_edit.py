@@ -3,7 +3,6 @@ optimistic locking and history — on real PostGIS, with the app's own transacti
 
 from __future__ import annotations
 
-import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,39 +10,12 @@ import pytest
 from shapely.geometry import mapping
 from sqlalchemy import delete, func, select
 
-from landreg.auth.users import add_user, create_token
+from landreg.auth.users import add_user
 from landreg.db import get_engine, session_scope
-from landreg.models import ApiToken, Plot, User
+from landreg.models import Plot, User
 from tests.helpers import INSIDE, reproject, square_25833
-
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(scope="module")
-def accounts(database_url):
-    tag = uuid.uuid4().hex[:6]
-    names = {"kv": f"kv{tag}", "grue": f"grue{tag}", "admin": f"adm{tag}"}
-    with session_scope(get_engine(database_url)) as s:
-        add_user(s, names["kv"], role="planner", kommuner=["3401"], password=PASSWORD)
-        add_user(s, names["grue"], role="planner", kommuner=["3417"], password=PASSWORD)
-        add_user(s, names["admin"], role="admin", password=PASSWORD)
-        token = create_token(s, names["kv"], "test")
-    yield {**names, "token": token}
-    with session_scope(get_engine(database_url)) as s:
-        ids = select(User.id).where(User.username.in_(list(names.values())))
-        s.execute(delete(ApiToken).where(ApiToken.user_id.in_(ids)))
-        s.execute(delete(Plot).where(Plot.created_by.in_(list(names.values()))))
-        s.execute(delete(User).where(User.username.in_(list(names.values()))))
-
-
-def _csrf(client, path="/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def login(client, username, password=PASSWORD):
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": _csrf(client)})
+from tests.web.conftest import PASSWORD, login  # noqa: F401 - accounts is a fixture there
+from tests.web.conftest import csrf_token as _csrf
 
 
 def feature(k="3401", dx=0.0, side=100.0, **props):
