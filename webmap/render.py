@@ -19,8 +19,8 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
+from landreg.i18n import catalogue
 from webmap import styles
-from webmap.i18n import TEXT
 
 VENDOR = "/vendor"
 KARTVERKET_TOPO = ("https://cache.kartverket.no/v1/wmts/1.0.0/topo/default/webmercator/"
@@ -115,20 +115,21 @@ def base_map(lang: str, *, location: tuple[float, float] = REGION_CENTER,
 
 def _add_background(m: folium.Map, kommuner: dict[str, Any], lang: str) -> None:
     folium.GeoJson(
-        kommuner, name=TEXT[lang]["background"], control=False,
+        kommuner, name=catalogue()["text"][lang]["background"], control=False,
         style_function=lambda f: {"fillColor": styles.LAND, "fillOpacity": 1.0,
                                   "color": styles.LAND, "weight": 0},
         interactive=False,
     ).add_to(m)
-    topo = folium.TileLayer(KARTVERKET_TOPO, name=TEXT[lang]["topo"], attr=ATTRIBUTION,
+    topo = folium.TileLayer(KARTVERKET_TOPO, name=catalogue()["text"][lang]["topo"],
+                            attr=ATTRIBUTION,
                             max_zoom=18, overlay=False, control=False)
     topo.add_to(m)
-    OfflineFallback(topo, TEXT[lang]["offline"]).add_to(m)
+    OfflineFallback(topo, catalogue()["text"][lang]["offline"]).add_to(m)
 
 
 def _add_kommuner(m: folium.Map, kommuner: dict[str, Any], lang: str,
                   labels: bool = True) -> None:
-    group = folium.FeatureGroup(name=TEXT[lang]["kommuner"], show=True)
+    group = folium.FeatureGroup(name=catalogue()["text"][lang]["kommuner"], show=True)
     folium.GeoJson(
         kommuner,
         style_function=lambda f: {"fill": False, "color": styles.KOMMUNE_BORDER, "weight": 2,
@@ -148,7 +149,7 @@ def _add_kommuner(m: folium.Map, kommuner: dict[str, Any], lang: str,
 
 
 def _add_reference(m: folium.Map, reference: dict[str, dict[str, Any]], lang: str) -> None:
-    t = TEXT[lang]
+    t = catalogue()["text"][lang]
     specs = [
         ("water", t["water_layer"], True,
          lambda f: {"color": styles.WATER, "fillColor": styles.WATER, "fillOpacity": 0.8,

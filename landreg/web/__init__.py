@@ -53,12 +53,14 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         pages,
         reach,
         suitability,
+        text,
         tiles,
     )
 
     errors.register(app)
     metrics.init_app(app)
     headers.init_app(app)
+    text.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(edit.bp, url_prefix="/api")

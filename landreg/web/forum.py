@@ -141,8 +141,8 @@ def saved_comparison(comparison_id: int) -> Response:
 @bp.get("/compare")
 def compare_page() -> str:
     """The comparison as a page: table with the best value per row marked, and a map."""
+    from landreg.i18n import pick_lang
     from landreg.web.pages import _page_context, kommuner_collection
-    from webmap.i18n import pick_lang
     from webmap.render import components, plots_map
 
     lang = pick_lang(request.args.get("lang"))
@@ -159,9 +159,9 @@ def _export_html(features: list[dict], title: str, items: list[dict], name: str)
     is logged in when it is downloaded."""
     from html import escape
 
+    from landreg.i18n import pick_lang
     from landreg.registry.fields import public_feature
     from landreg.web.pages import NODE_MODULES, kommuner_collection
-    from webmap.i18n import pick_lang
     from webmap.render import plots_map, self_contained_html
 
     lang = pick_lang(request.args.get("lang"))
@@ -282,8 +282,8 @@ def accounts_api() -> Response:
 @bp.get("/accounts")
 def accounts_page() -> str:
     """The regional dashboard."""
+    from landreg.i18n import pick_lang
     from landreg.web.pages import _page_context
-    from webmap.i18n import pick_lang
 
     lang = pick_lang(request.args.get("lang"))
     data = _accounts()
@@ -294,8 +294,8 @@ def accounts_page() -> str:
 @bp.get("/enquiry")
 def enquiry_form() -> str:
     """The public enquiry form (henvendelse)."""
+    from landreg.i18n import pick_lang
     from landreg.web.pages import _page_context
-    from webmap.i18n import pick_lang
 
     lang = pick_lang(request.args.get("lang"))
     profiles = [(p.id, p.name_nb) for p in suitability().profiles.values()]
@@ -317,9 +317,9 @@ def enquiry_submit() -> tuple[str, int] | tuple[str, int, dict]:
     At most ``MAX_PER_HOUR`` enquiries per sender (the address behind the trusted proxies),
     counted atomically in the shared limiter."""
     from landreg.errors import LandregError
+    from landreg.i18n import pick_lang
     from landreg.web.errors import status_of
     from landreg.web.pages import _page_context
-    from webmap.i18n import pick_lang
 
     lang = pick_lang(request.args.get("lang"))
     form = request.form.to_dict()
@@ -344,8 +344,8 @@ def enquiries_page() -> str:
     """Every enquiry with its matches and contact data (planners only)."""
     from flask import redirect, url_for
 
+    from landreg.i18n import pick_lang
     from landreg.web.pages import _page_context
-    from webmap.i18n import pick_lang
 
     if current_principal() is None:
         return redirect(url_for("auth.login_form", next=request.path))

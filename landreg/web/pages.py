@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from landreg.errors import NotFound
+from landreg.i18n import bundle, catalogue, labels, pick_lang
 from landreg.models import Municipality
 from landreg.registry.reference import reference_collection
 from landreg.registry.search import fetch_one
 from landreg.web.db import session, settings
 from webmap import plot_map, regional_map
-from webmap.i18n import AVAILABILITY_LABELS, PURPOSE_LABELS, TEXT, bundle, pick_lang
 from webmap.render import components
 from webmap.styles import AVAILABILITY_COLOURS, PURPOSE_COLOURS
 
@@ -72,21 +72,11 @@ def _regional_components(lang: str) -> dict[str, str]:
     return cache[lang]
 
 
-@bp.app_template_filter("num")
-def format_number(value: float | None, digits: int = 1, lang: str = "nb") -> str:
-    """A number the way a Norwegian (or English) reader writes it: 1 234,5 / 1,234.5."""
-    if value is None:
-        return "–"
-    text = f"{float(value):,.{digits}f}"
-    if lang == "nb":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text
-
-
 def _page_context(lang: str) -> dict[str, Any]:
-    return {"lang": lang, "t": TEXT[lang], "other_lang": "en" if lang == "nb" else "nb",
-            "availability_labels": AVAILABILITY_LABELS[lang],
-            "purpose_labels": PURPOSE_LABELS[lang]}
+    return {"lang": lang, "t": catalogue()["text"][lang],
+            "other_lang": "en" if lang == "nb" else "nb",
+            "availability_labels": labels("availability", lang),
+            "purpose_labels": labels("purpose_group", lang)}
 
 
 @bp.get("/")
