@@ -47,7 +47,13 @@ def _context() -> dict[str, Any]:
             "other_lang": "en" if lang == "nb" else "nb", "lang_url": lang_url,
             "tr": lambda key, **kw: i18n.t(key, lang, **kw),
             "label": lambda field: i18n.field_label(field, lang),
-            "i18n_bundle": _bundle}
+            "i18n_bundle": _bundle, "current_user": _principal}
+
+
+def _principal() -> Any:
+    from landreg.web.auth import current_principal
+
+    return current_principal()
 
 
 def _bundle() -> dict[str, Any]:
