@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from landreg.scoring.build import build_layers, read_kommuner, region_mask  # noqa: E402
 from landreg.scoring.catalogue import LIMITS, load_catalogue, load_profiles  # noqa: E402
-from landreg.scoring.engine import score_plots  # noqa: E402
+from landreg.scoring.engine import score_plots, statistics  # noqa: E402
 from landreg.scoring.surface import suitability_surface  # noqa: E402
 from landreg.scoring.zonal import zonal_stats  # noqa: E402
 
@@ -142,8 +142,9 @@ def main() -> None:
     print("\nall profiles:")
     needed = sorted({c for p in profiles.values() for c in p.weights}
                     | {LIMITS[k][0] for p in profiles.values() for k in p.limits} - {"area_daa"})
-    stats, t_all_stats = timed(f"zonal_stats over {len(needed)} layers", zonal_stats, plots,
-                               {c: paths[c] for c in needed})
+    stats, t_all_stats = timed(f"zonal_stats over {len(needed)} layers (what profiles read)",
+                               zonal_stats, plots, {c: paths[c] for c in needed},
+                               statistics(cat, needed))
 
     def all_profiles() -> None:
         for p in profiles.values():

@@ -24,6 +24,7 @@ valid cell gets NaN, and the scoring marks it incomplete.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,8 +181,9 @@ def _plot_cells(geoms: np.ndarray, transform: rasterio.Affine, height: int,
     return _Cells(flat, hit, starts, ncells, window, missed, m_rows, m_cols)
 
 
-def _layer_stats(ds: rasterio.DatasetReader, cells: _Cells, n: int) -> dict[str, np.ndarray]:
-    """mean, min, max and count of one layer for ``n`` plots."""
+def _layer_stats(ds: rasterio.DatasetReader, cells: _Cells, n: int,
+                 want: set[str]) -> dict[str, np.ndarray]:
+    """The statistics ``want`` (of mean, min, max) and count of one layer for ``n`` plots."""
     nodata = ds.nodata if ds.nodata is not None and not np.isnan(ds.nodata) else None
     raw = raw_view(ds)
     if raw is not None:  # only the pages under plots are read
@@ -195,34 +197,56 @@ def _layer_stats(ds: rasterio.DatasetReader, cells: _Cells, n: int) -> dict[str,
         small = data[cells.m_rows - r0, cells.m_cols - k0]
     else:
         vals = small = np.empty(0)
-    vals = vals.astype(np.float64)
+    if vals.dtype != np.float32:
+        vals = vals.astype(np.float64)
     small = np.asarray(small, dtype=np.float64)
     if nodata is not None:
-        vals[vals == nodata] = np.nan
+        vals = np.where(vals == nodata, vals.dtype.type(np.nan), vals)
         small[small == nodata] = np.nan
-    res = {s: np.full(n, np.nan) for s in ("mean", "min", "max")} | {"count": np.zeros(n)}
+    res = {s: np.full(n, np.nan) for s in want} | {"count": np.zeros(n)}
     if vals.size:
         starts = cells.starts
-        total = np.add.reduceat(vals, starts)
-        if np.isnan(total).any():  # nodata under some plot: leave those cells out
+        # sums in float64 (a float32 sum of 30,000 cells loses digits); min and max as stored
+        total = np.add.reduceat(vals.astype(np.float64), starts) if "mean" in want else None
+        probe = total if total is not None else np.add.reduceat(vals, starts)
+        if np.isnan(probe).any():  # nodata under some plot: leave those cells out
             nan = np.isnan(vals)
             count = np.add.reduceat(~nan, starts, dtype=np.int64)
-            total = np.add.reduceat(np.where(nan, 0.0, vals), starts)
-            low, high = np.fmin.reduceat(vals, starts), np.fmax.reduceat(vals, starts)
+            if total is not None:
+                total = np.add.reduceat(np.where(nan, 0.0, vals.astype(np.float64)), starts)
+            low, high = np.fmin.reduceat, np.fmax.reduceat
         else:
             count = cells.ncells
-            low, high = np.minimum.reduceat(vals, starts), np.maximum.reduceat(vals, starts)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            res["mean"][cells.hit] = np.where(count > 0, total / count, np.nan)
-        res["min"][cells.hit], res["max"][cells.hit], res["count"][cells.hit] = low, high, count
-    for s in ("mean", "min", "max"):
+            low, high = np.minimum.reduceat, np.maximum.reduceat
+        res["count"][cells.hit] = count
+        if total is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                res["mean"][cells.hit] = np.where(count > 0, total / count, np.nan)
+        if "min" in want:
+            res["min"][cells.hit] = low(vals, starts)
+        if "max" in want:
+            res["max"][cells.hit] = high(vals, starts)
+    for s in want:
         res[s][cells.missed] = small
     res["count"][cells.missed] = ~np.isnan(small)
     return res
 
 
+def _wanted(asked: Iterable[str] | None) -> set[str]:
+    """mean/min/max to compute for the statistics asked (share is the mean of a 0/1 layer)."""
+    if asked is None:
+        return {"mean", "min", "max"}
+    if isinstance(asked, str):
+        asked = [asked]
+    out = {"mean" if s == "share" else s for s in asked} - {"count"}
+    unknown = out - {"mean", "min", "max"}
+    if unknown:
+        raise ValueError(f"unknown statistics {sorted(unknown)}; use {', '.join(STATS)}")
+    return out
+
+
 def zonal_stats(plots: gpd.GeoDataFrame, layers: dict[str, Path],
-                stats: dict[str, str] | None = None) -> pd.DataFrame:
+                stats: dict[str, Iterable[str]] | None = None) -> pd.DataFrame:
     """Statistics of every plot on every layer.
 
     Parameters
@@ -232,12 +256,13 @@ def zonal_stats(plots: gpd.GeoDataFrame, layers: dict[str, Path],
     layers:
         ``{name: GeoTIFF path}``; all on the same grid.
     stats:
-        Unused; every statistic (mean, min, max, share, count) is computed in the same pass.
+        ``{name: statistics}`` to compute only those (of mean, min, max, share) for a layer —
+        what a profile reads; every statistic of every layer when None (or a layer is missing).
 
     Returns
     -------
-    DataFrame indexed by plot id with ``<layer>_mean|min|max|share|count`` per layer and
-    ``method`` ("cells" or "centroid").
+    DataFrame indexed by plot id with ``<layer>_mean|min|max|share|count`` per layer (those
+    asked for, and always the count) and ``method`` ("cells" or "centroid").
 
     The cells under the plots are found once; the layers are then reduced on a few threads
     (numpy releases the GIL while it gathers and reduces).
@@ -261,13 +286,17 @@ def zonal_stats(plots: gpd.GeoDataFrame, layers: dict[str, Path],
         cells = _plot_cells(geoms, ref.transform, ref.height, ref.width)
         out.iloc[cells.missed, out.columns.get_loc("method")] = "centroid"
         workers = max(1, min(len(names), os.cpu_count() or 1, 4))
+        want = {n: _wanted(None if stats is None else stats.get(n)) for n in names}
         with ThreadPoolExecutor(workers) as pool:
-            results = list(pool.map(lambda n: _layer_stats(opened[n], cells, len(ids)), names))
+            results = list(pool.map(
+                lambda n: _layer_stats(opened[n], cells, len(ids), want[n]), names))
         columns = {}
         for n, res in zip(names, results, strict=True):
             for s in ("mean", "min", "max", "count"):
-                columns[f"{n}_{s}"] = res[s]
-            columns[f"{n}_share"] = res["mean"]
+                if s in res:
+                    columns[f"{n}_{s}"] = res[s]
+            if "mean" in res:
+                columns[f"{n}_share"] = res["mean"]
         out = pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
     finally:
         for ds in opened.values():
