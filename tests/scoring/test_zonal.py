@@ -184,3 +184,13 @@ def test_cells_are_exactly_the_ones_gdal_burns():
             ours[r, a:b] += 1
         assert ours.max() <= 1, f"plot {i}: a cell taken twice"
         assert (gdal == ours.astype(bool)).all(), f"plot {i}: {g.wkt[:80]}"
+
+
+def test_only_the_statistics_asked_for_and_the_same_values(ramp):
+    frame = plots(cell_box(1, 1, 7, 9), cell_box(10.5, 3, 19, 6.5), cell_box(4.2, 4.2, 4.4, 4.4))
+    full = zonal_stats(frame, {"v": ramp, "w": ramp})
+    some = zonal_stats(frame, {"v": ramp, "w": ramp}, {"v": ["min"], "w": ["share"]})
+    assert set(some.columns) == {"method", "v_min", "v_count", "w_mean", "w_share", "w_count"}
+    pd.testing.assert_frame_equal(some, full[some.columns])
+    with pytest.raises(ValueError, match="unknown statistics"):
+        zonal_stats(frame, {"v": ramp}, {"v": ["median"]})
