@@ -9,8 +9,10 @@ E16/Rv2 junction, nearest station, nearest border crossing):
   - scipy: one Dijkstra + a cKDTree query of the plots (points read from the same table),
   - networkx: multi-source Dijkstra + the same cKDTree (if networkx is installed: `pip install
     -e '.[bench]'`),
-and checks that the three agree. Then an isochrone (15/30/45/60 min) from Gardermoen by
-pgRouting (uncached) and in Python (scipy Dijkstra + shapely union of the same vertex buffers).
+and checks that the three agree. Then an isochrone (15/30/45/60 min) from Gardermoen,
+uncached: as landreg builds it (pgRouting's seconds, polygons in shapely), as it was built
+before (the polygons in PostGIS), its two parts, and wholly in Python (scipy Dijkstra + the
+same polygons) — wall clock and CPU of this process and of its PostgreSQL backend.
 
 Usage: .venv/bin/python scripts/bench_reach.py --database-url postgresql+psycopg://…/db
        [--plots 100000]   (the database is migrated; the scratch table is dropped afterwards)
@@ -19,6 +21,7 @@ Usage: .venv/bin/python scripts/bench_reach.py --database-url postgresql+psycopg
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -51,6 +54,29 @@ _PG = """
     SELECT a.id, (dd.agg_cost + a.d / :speed) / 60.0 FROM bench_access a
     LEFT JOIN dd ON dd.node = a.vid ORDER BY a.id
 """
+
+
+# The isochrone as landreg built it before (polygons in PostGIS), for comparison.
+_POSTGIS_ISO = """
+    WITH dd AS (
+      SELECT node, agg_cost FROM pgr_drivingDistance(:sql, :src, :max_s, directed => false)
+    ), t AS (SELECT unnest(CAST(:mins AS int[])) AS m)
+    SELECT t.m, ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(ST_Union(
+             ST_Buffer(v.geom, LEAST((t.m * 60 - dd.agg_cost) * :speed, :cap), 4)), 50),
+             4326), 5)
+    FROM t JOIN dd ON dd.agg_cost < t.m * 60
+    JOIN road_vertex v ON v.id = dd.node AND v.main
+    GROUP BY t.m ORDER BY t.m DESC
+"""
+
+
+def backend_cpu(pid: int) -> float:
+    """CPU seconds of a local PostgreSQL backend (0 when it is not on this machine)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def points_in_region(n: int, seed: int = 1) -> np.ndarray:
@@ -145,36 +171,60 @@ def main() -> None:
         print("  median minutes: " + ", ".join(f"{k} {v:.0f}" for k, v in med.items()))
 
         mins = [15, 30, 45, 60]
-        times = []
-        for _ in range(5):
+        t = net.targets["gardermoen"]
+        pid = s.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+        def run(fn, n: int = 5) -> tuple[float, float, float]:  # noqa: ANN001
+            """Median wall ms, median CPU ms of this process and of its PostgreSQL backend."""
+            walls, cpus, backs = [], [], []
+            for _ in range(n):
+                b0, c0, w0 = backend_cpu(pid), time.process_time(), time.perf_counter()
+                fn()
+                walls.append(time.perf_counter() - w0)
+                cpus.append(time.process_time() - c0)
+                backs.append(backend_cpu(pid) - b0)
+            return (1000 * float(np.median(walls)), 1000 * float(np.median(cpus)),
+                    1000 * float(np.median(backs)))
+
+        def landreg_iso(m: list[int] = mins) -> None:
             rdb.ISOCHRONES.clear()
-            t0 = time.perf_counter()
-            rdb.isochrones(s, net, "gardermoen", mins)
-            times.append(time.perf_counter() - t0)
+            rdb.isochrones(s, net, "gardermoen", m)
+
+        def postgis_iso() -> None:
+            s.execute(text(_POSTGIS_ISO), {
+                "sql": rdb.edges_sql(t.key), "src": rdb.SUPER + t.key, "max_s": 3600.0,
+                "mins": mins, "speed": net.access_speed_ms, "cap": rdb.ISO_ACCESS_CAP_M}).all()
+
+        def seconds_only() -> None:
+            s.execute(text(rdb._ISO_COST), {"sql": rdb.edges_sql(t.key), "src": rdb.SUPER + t.key,
+                                            "max_s": 3600.0, "super": rdb.SUPER}).all()
+
+        sec = net.vertex_seconds("gardermoen")
+
+        def python_iso() -> None:
+            sec = net.vertex_seconds("gardermoen")
+            for m in mins:
+                rdb.reach_polygon(net.vertices[net.main], sec[net.main], m, net.access_speed_ms)
+
+        def polygons_only() -> None:
+            for m in mins:
+                rdb.reach_polygon(net.vertices[net.main], sec[net.main], m, net.access_speed_ms)
+
+        rows = [("landreg: pgRouting seconds + shapely polygons", run(landreg_iso)),
+                ("before: pgRouting + PostGIS ST_Union of ST_Buffer", run(postgis_iso)),
+                ("  of which pgr_drivingDistance (seconds only)", run(seconds_only)),
+                ("  of which the 4 polygons in shapely, one thread", run(polygons_only)),
+                ("scipy Dijkstra + shapely polygons (no database)", run(python_iso)),
+                ("landreg, one polygon (60 min)", run(lambda: landreg_iso([60])))]
+        rdb.isochrones(s, net, "gardermoen", mins)
         t0 = time.perf_counter()
         rdb.isochrones(s, net, "gardermoen", mins)
         t_cached = time.perf_counter() - t0
-        pytimes = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            sec = net.vertex_seconds("gardermoen")
-            pts = shapely.points(net.vertices)
-            for m in mins:
-                ok = net.main & (sec < m * 60)
-                r = np.minimum((m * 60 - sec[ok]) * net.access_speed_ms, rdb.ISO_ACCESS_CAP_M)
-                shapely.union_all(shapely.buffer(pts[ok], r, quad_segs=4)).simplify(50)
-            pytimes.append(time.perf_counter() - t0)
-        print(f"\nisochrone Gardermoen {mins} min (4 polygons)")
-        print(f"  pgRouting + ST_Union of buffers     {1000 * np.median(times):7.0f} ms "
-              f"(median of 5, uncached; cached {1000 * t_cached:.2f} ms)")
-        print(f"  scipy + shapely union               {1000 * np.median(pytimes):7.0f} ms")
-        one = []
-        for _ in range(5):
-            rdb.ISOCHRONES.clear()
-            t0 = time.perf_counter()
-            rdb.isochrones(s, net, "gardermoen", [60])
-            one.append(time.perf_counter() - t0)
-        print(f"  pgRouting, one polygon (60 min)     {1000 * np.median(one):7.0f} ms")
+        print(f"\nisochrone Gardermoen {mins} min (4 polygons), uncached, median of 5")
+        print(f"  {'':50} {'wall':>7} {'CPU here':>9} {'CPU in PG':>10}")
+        for label, (w, c, b) in rows:
+            print(f"  {label:50} {w:5.0f} ms {c:6.0f} ms {b:7.0f} ms")
+        print(f"  cached answer: {1000 * t_cached:.2f} ms")
         s.execute(text("DROP TABLE bench_point"))
         s.commit()
 

@@ -13,6 +13,7 @@ Rules a planner can rely on:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +62,8 @@ def score_plots(plots: gpd.GeoDataFrame, profile: Profile, catalogue: Catalogue,
     needed = set(profile.weights) | {LIMITS[k][0] for k in profile.limits} - {"area_daa"}
     needed &= set(catalogue.criteria)
     if stats is None:
-        stats = zonal_stats(plots, {c: layer_paths[c] for c in sorted(needed)})
+        stats = zonal_stats(plots, {c: layer_paths[c] for c in sorted(needed)},
+                            statistics(catalogue, needed))
     ids = plots["id"].to_numpy()
     stats = stats.reindex(ids)
     area = pd.Series(plots.geometry.area.to_numpy() / 1000.0, index=ids)
@@ -96,6 +98,11 @@ def score_plots(plots: gpd.GeoDataFrame, profile: Profile, catalogue: Catalogue,
     summary["rank"] = rank(summary)
     breakdown = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     return ScoreResult(profile, layers_version, summary, breakdown, norm)
+
+
+def statistics(catalogue: Catalogue, criteria: Iterable[str]) -> dict[str, list[str]]:
+    """The one statistic scoring reads of each criterion (for :func:`zonal_stats`)."""
+    return {c: [catalogue.criteria[c].statistic] for c in criteria}
 
 
 def rank(summary: pd.DataFrame) -> np.ndarray:

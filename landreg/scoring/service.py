@@ -45,7 +45,7 @@ from landreg.scoring.catalogue import (
     load_profiles,
     with_weights,
 )
-from landreg.scoring.engine import ScoreResult, score_plots
+from landreg.scoring.engine import ScoreResult, score_plots, statistics
 from landreg.scoring.surface import candidate_areas, suitability_surface
 from landreg.scoring.zonal import zonal_stats
 from landreg.settings import Settings
@@ -157,7 +157,9 @@ class Suitability:
 
     def score(self, plots: gpd.GeoDataFrame, profiles: list[Profile]) -> dict[str, ScoreResult]:
         """Score ``plots`` for several profiles from one zonal pass."""
-        stats = zonal_stats(plots, {c: self.layer_paths[c] for c in self._needed(profiles)})
+        needed = self._needed(profiles)
+        stats = zonal_stats(plots, {c: self.layer_paths[c] for c in needed},
+                            statistics(self.catalogue, needed))
         return {p.id: score_plots(plots, p, self.catalogue, self.layer_paths,
                                   self.layers_version, stats) for p in profiles}
 

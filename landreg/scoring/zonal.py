@@ -1,11 +1,19 @@
 """Per-plot statistics for all plots at once.
 
-Plot ids are rasterized once per group of non-overlapping plots (cell centres inside the
-polygon, as rasterio and rasterstats do by default), tile by tile with only the plots that
-touch each tile; the cells found are gathered from every layer at once (a memory map of the
-uncompressed layer files: only cells under plots are read) and reduced with numpy:
-``bincount`` for counts, sums and shares, ``minimum.reduceat``/``maximum.reduceat`` over the
-cells sorted by plot id for min and max.
+A cell belongs to a plot when its centre lies inside the polygon — the rule of GDAL's
+rasterizer (rasterio, rasterstats), reproduced exactly and vectorised over all plots at once:
+every polygon edge is intersected with the rows of cell centres it crosses, the crossings of
+each plot and row are sorted and paired (even–odd, so holes and multipolygons hold), and each
+pair is a run of cells. GDAL's own arithmetic is used (pixel coordinates from the inverse
+geotransform, a crossing rounds to the nearest cell edge), so the cells are the ones
+``rasterio.features.rasterize`` burns; the one case GDAL treats specially — a horizontal edge
+lying exactly on a row of cell centres — is handed to GDAL itself for the plots that have one.
+
+The runs, sorted by plot, row and column, are expanded once into the flat cell indices of all
+plots; each layer is then one gather (a memory map of the uncompressed layer file: only the
+pages under plots are read) and one ``reduceat`` per statistic over each plot's slice of cells.
+Plots may overlap: each keeps its own cells. The cost follows the cells under plots, not the
+size of the raster.
 
 Small plots: a plot that contains no cell centre takes the value of the cell under its
 centroid (``method = "centroid"``) — stated in the result, never hidden.
@@ -15,6 +23,10 @@ valid cell gets NaN, and the scoring marks it incomplete.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,30 +35,12 @@ import pandas as pd
 import rasterio
 import shapely
 from rasterio.features import rasterize
+from rasterio.windows import Window
 
 from landreg.scoring.errors import LayerError
 from landreg.scoring.grid import cell_window
 
 STATS = ("mean", "min", "max", "share", "count")
-
-
-def _groups(geoms: np.ndarray) -> list[np.ndarray]:
-    """Split geometries into groups whose members do not overlap (greedy colouring)."""
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    pairs = left != right
-    neighbours: dict[int, list[int]] = {}
-    for a, b in zip(left[pairs], right[pairs], strict=True):
-        if shapely.area(shapely.intersection(geoms[a], geoms[b])) > 0:
-            neighbours.setdefault(int(a), []).append(int(b))
-    colour = np.zeros(len(geoms), dtype=np.int64)
-    for i in sorted(neighbours):
-        taken = {colour[j] for j in neighbours[i] if j < i}
-        c = 0
-        while c in taken:
-            c += 1
-        colour[i] = c
-    return [np.flatnonzero(colour == c) for c in range(colour.max() + 1 if len(geoms) else 0)]
 
 
 def raw_view(ds: rasterio.DatasetReader) -> np.ndarray | None:
@@ -69,49 +63,190 @@ def raw_view(ds: rasterio.DatasetReader) -> np.ndarray | None:
                      shape=(ds.height, ds.width))
 
 
-TILE = 1024
+def _edges(geoms: np.ndarray, transform: rasterio.Affine) -> tuple[np.ndarray, ...]:
+    """Every edge of every ring in pixel coordinates: (plot index, x1, y1, x2, y2).
 
-
-def _tiles(height: int, width: int) -> list[tuple[int, int, int, int]]:
-    return [(r, c, min(TILE, height - r), min(TILE, width - c))
-            for r in range(0, height, TILE) for c in range(0, width, TILE)]
-
-
-def _cells(geoms: np.ndarray, group: np.ndarray, transform: rasterio.Affine,
-           height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(plot index, flat cell index) of every cell centre inside the group's plots.
-
-    The raster is processed in tiles of ``TILE`` × ``TILE`` cells; each tile burns only the
-    plots that touch it (one STRtree query for all tiles), so the cost follows the plots, not
-    the size of the raster.
+    Pixel coordinates are computed as GDAL's inverse geotransform does
+    (``-x0/a + x * (1/a)``), so ties fall the same way as in GDAL.
     """
-    tiles = _tiles(height, width)
-    boxes = []
-    for r, c, h, w in tiles:
-        x0, y0 = transform * (c, r + h)
-        x1, y1 = transform * (c + w, r)
-        boxes.append(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
-    tree = shapely.STRtree(geoms[group])
-    tile_idx, member = tree.query(np.array(boxes), predicate="intersects")
-    labels_out, cells_out = [], []
-    for t in np.unique(tile_idx):
-        r, c, h, w = tiles[t]
-        members = group[member[tile_idx == t]]
-        tile_transform = transform * rasterio.Affine.translation(c, r)
-        burnt = rasterize(((geoms[i], int(i) + 1) for i in members), out_shape=(h, w),
-                          transform=tile_transform, fill=0, dtype="int32")
-        flat = burnt.ravel()
-        inside = np.flatnonzero(flat)
-        if inside.size:
-            labels_out.append(flat[inside] - 1)
-            cells_out.append((r + inside // w) * width + (c + inside % w))
-    if not labels_out:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(labels_out).astype(np.int64), np.concatenate(cells_out)
+    parts, part_plot = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    px = -transform.c / transform.a + xy[:, 0] * (1.0 / transform.a)
+    py = -transform.f / transform.e + xy[:, 1] * (1.0 / transform.e)
+    same = ring[1:] == ring[:-1]  # consecutive vertices of one ring (rings are closed)
+    plot = part_plot[ring_part[ring[:-1][same]]]
+    return plot, px[:-1][same], py[:-1][same], px[1:][same], py[1:][same]
+
+
+def _runs_gdal(geoms: np.ndarray, which: np.ndarray, transform: rasterio.Affine,
+               height: int, width: int) -> tuple[np.ndarray, ...]:
+    """Runs of cells of the plots ``which``, burnt by GDAL itself (one small window each)."""
+    out: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+    for i in which:
+        win = cell_window(transform, width, height, shapely.bounds(geoms[i]))
+        r0, c0, h, w = int(win.row_off), int(win.col_off), int(win.height), int(win.width)
+        mask = rasterize([(geoms[i], 1)], out_shape=(h, w), fill=0, dtype="uint8",
+                         transform=transform * rasterio.Affine.translation(c0, r0))
+        step = np.diff(np.pad(mask.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+        r_in, c_in = np.nonzero(step == 1)
+        _r_out, c_out = np.nonzero(step == -1)  # row-major: pairs line up with the starts
+        out.append((int(i), r0 + r_in, c0 + c_in, c0 + c_out))
+    if not out:
+        return (np.empty(0, np.int64),) * 4
+    return (np.concatenate([np.full(len(r), i) for i, r, _a, _b in out]),
+            np.concatenate([r for _i, r, _a, _b in out]),
+            np.concatenate([a for _i, _r, a, _b in out]),
+            np.concatenate([b for _i, _r, _a, b in out]))
+
+
+def runs(geoms: np.ndarray, transform: rasterio.Affine, height: int,
+         width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(plot index, row, first column, end column) of every run of cells whose centres lie
+    inside a plot, sorted by plot, row and column; the cells GDAL's rasterizer would burn for
+    each plot on its own, clipped to the raster."""
+    plot, x1, y1, x2, y2 = _edges(geoms, transform)
+    # a horizontal edge exactly on a row of cell centres: GDAL has a rule of its own (it burns
+    # a bottom edge traversed right to left); let GDAL burn those few plots
+    flat = y1 == y2
+    tie = flat & (np.floor(y1) + 0.5 == y1) & (y1 > 0) & (y1 < height)
+    special = np.unique(plot[tie])
+    keep = ~flat & ~np.isin(plot, special)
+    plot, x1, y1, x2, y2 = plot[keep], x1[keep], y1[keep], x2[keep], y2[keep]
+    down = y1 > y2  # orient every edge from its lower to its higher pixel y, as GDAL does
+    lx, ly = np.where(down, x2, x1), np.where(down, y2, y1)
+    hx, hy = np.where(down, x1, x2), np.where(down, y1, y2)
+    # rows whose centre y + 0.5 lies in [ly, hy): first = ceil(ly - 0.5), end = ceil(hy - 0.5)
+    first = np.clip(np.ceil(ly - 0.5), 0, height).astype(np.int64)
+    end = np.clip(np.ceil(hy - 0.5), 0, height).astype(np.int64)
+    n = np.maximum(end - first, 0)
+    edge = np.repeat(np.arange(len(n)), n)
+    row = first[edge] + (np.arange(edge.size) - np.repeat(np.cumsum(n) - n, n))
+    dy = row + 0.5
+    cross = (dy - ly[edge]) * (hx[edge] - lx[edge]) / (hy[edge] - ly[edge]) + lx[edge]
+    col = np.floor(cross + 0.5).astype(np.int64)
+    p = plot[edge]
+    order = np.lexsort((col, row, p))
+    p, row, col = p[order], row[order], col[order]
+    # crossings pair up within each plot and row (each ring crosses a row an even number of
+    # times under the half-open rule): (0, 1), (2, 3), …
+    p, row, c0, c1 = p[0::2], row[0::2], np.clip(col[0::2], 0, width), np.clip(col[1::2], 0,
+                                                                                width)
+    if special.size:
+        gp, gr, g0, g1 = _runs_gdal(geoms, special, transform, height, width)
+        p, row, c0, c1 = (np.concatenate(a) for a in ((p, gp), (row, gr), (c0, g0), (c1, g1)))
+        order = np.lexsort((c0, row, p))
+        p, row, c0, c1 = p[order], row[order], c0[order], c1[order]
+    ok = c1 > c0
+    return p[ok], row[ok], c0[ok], c1[ok]
+
+
+@dataclass
+class _Cells:
+    """Every cell of every plot, plot by plot and row-major within a plot."""
+
+    flat: np.ndarray  # flat cell index in the raster (row * width + col)
+    hit: np.ndarray  # plot positions with at least one cell, ascending
+    starts: np.ndarray  # offset of each hit plot's first cell in ``flat``
+    ncells: np.ndarray  # cells per hit plot
+    window: Window | None  # the cells the plots touch (for layers read through GDAL)
+    missed: np.ndarray  # plot positions without a cell centre inside, on the raster
+    m_rows: np.ndarray  # the cell under each missed plot's centroid
+    m_cols: np.ndarray
+
+
+def _plot_cells(geoms: np.ndarray, transform: rasterio.Affine, height: int,
+                width: int) -> _Cells:
+    p, row, c0, c1 = runs(geoms, transform, height, width)
+    length = c1 - c0
+    offset = np.cumsum(length) - length
+    flat = np.repeat(row * width + c0 - offset, length) + np.arange(int(length.sum()))
+    first = np.flatnonzero(np.r_[True, p[1:] != p[:-1]]) if p.size else np.empty(0, np.int64)
+    hit, starts = p[first], offset[first]
+    ncells = np.diff(np.r_[starts, flat.size])
+    missed = np.setdiff1d(np.arange(len(geoms)), hit)
+    m_rows = m_cols = np.empty(0, np.int64)
+    if missed.size:  # smaller than a cell: the cell under the centroid
+        cent = shapely.centroid(geoms[missed])
+        m_rows, m_cols = (np.asarray(a, dtype=np.int64) for a in rasterio.transform.rowcol(
+            transform, shapely.get_x(cent), shapely.get_y(cent)))
+        ok = (m_rows >= 0) & (m_rows < height) & (m_cols >= 0) & (m_cols < width)
+        missed, m_rows, m_cols = missed[ok], m_rows[ok], m_cols[ok]
+    window = None
+    if flat.size or missed.size:
+        rows = np.r_[row, m_rows]
+        cols = np.r_[c0, c1 - 1, m_cols]
+        window = Window(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1),
+                        int(rows.max() - rows.min() + 1))
+    return _Cells(flat, hit, starts, ncells, window, missed, m_rows, m_cols)
+
+
+def _layer_stats(ds: rasterio.DatasetReader, cells: _Cells, n: int,
+                 want: set[str]) -> dict[str, np.ndarray]:
+    """The statistics ``want`` (of mean, min, max) and count of one layer for ``n`` plots."""
+    nodata = ds.nodata if ds.nodata is not None and not np.isnan(ds.nodata) else None
+    raw = raw_view(ds)
+    if raw is not None:  # only the pages under plots are read
+        vals = raw.reshape(-1)[cells.flat]
+        small = raw[cells.m_rows, cells.m_cols]
+    elif cells.window is not None:  # e.g. a compressed file: read the plots' window once
+        data = ds.read(1, window=cells.window)
+        r0, k0 = int(cells.window.row_off), int(cells.window.col_off)
+        rr, cc = np.divmod(cells.flat, ds.width)
+        vals = data[rr - r0, cc - k0]
+        small = data[cells.m_rows - r0, cells.m_cols - k0]
+    else:
+        vals = small = np.empty(0)
+    if vals.dtype != np.float32:
+        vals = vals.astype(np.float64)
+    small = np.asarray(small, dtype=np.float64)
+    if nodata is not None:
+        vals = np.where(vals == nodata, vals.dtype.type(np.nan), vals)
+        small[small == nodata] = np.nan
+    res = {s: np.full(n, np.nan) for s in want} | {"count": np.zeros(n)}
+    if vals.size:
+        starts = cells.starts
+        # sums in float64 (a float32 sum of 30,000 cells loses digits); min and max as stored
+        total = np.add.reduceat(vals.astype(np.float64), starts) if "mean" in want else None
+        probe = total if total is not None else np.add.reduceat(vals, starts)
+        if np.isnan(probe).any():  # nodata under some plot: leave those cells out
+            nan = np.isnan(vals)
+            count = np.add.reduceat(~nan, starts, dtype=np.int64)
+            if total is not None:
+                total = np.add.reduceat(np.where(nan, 0.0, vals.astype(np.float64)), starts)
+            low, high = np.fmin.reduceat, np.fmax.reduceat
+        else:
+            count = cells.ncells
+            low, high = np.minimum.reduceat, np.maximum.reduceat
+        res["count"][cells.hit] = count
+        if total is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                res["mean"][cells.hit] = np.where(count > 0, total / count, np.nan)
+        if "min" in want:
+            res["min"][cells.hit] = low(vals, starts)
+        if "max" in want:
+            res["max"][cells.hit] = high(vals, starts)
+    for s in want:
+        res[s][cells.missed] = small
+    res["count"][cells.missed] = ~np.isnan(small)
+    return res
+
+
+def _wanted(asked: Iterable[str] | None) -> set[str]:
+    """mean/min/max to compute for the statistics asked (share is the mean of a 0/1 layer)."""
+    if asked is None:
+        return {"mean", "min", "max"}
+    if isinstance(asked, str):
+        asked = [asked]
+    out = {"mean" if s == "share" else s for s in asked} - {"count"}
+    unknown = out - {"mean", "min", "max"}
+    if unknown:
+        raise ValueError(f"unknown statistics {sorted(unknown)}; use {', '.join(STATS)}")
+    return out
 
 
 def zonal_stats(plots: gpd.GeoDataFrame, layers: dict[str, Path],
-                stats: dict[str, str] | None = None) -> pd.DataFrame:
+                stats: dict[str, Iterable[str]] | None = None) -> pd.DataFrame:
     """Statistics of every plot on every layer.
 
     Parameters
@@ -121,12 +256,16 @@ def zonal_stats(plots: gpd.GeoDataFrame, layers: dict[str, Path],
     layers:
         ``{name: GeoTIFF path}``; all on the same grid.
     stats:
-        Unused; every statistic (mean, min, max, share, count) is computed in the same pass.
+        ``{name: statistics}`` to compute only those (of mean, min, max, share) for a layer —
+        what a profile reads; every statistic of every layer when None (or a layer is missing).
 
     Returns
     -------
-    DataFrame indexed by plot id with ``<layer>_mean|min|max|share|count`` per layer and
-    ``method`` ("cells" or "centroid").
+    DataFrame indexed by plot id with ``<layer>_mean|min|max|share|count`` per layer (those
+    asked for, and always the count) and ``method`` ("cells" or "centroid").
+
+    The cells under the plots are found once; the layers are then reduced on a few threads
+    (numpy releases the GIL while it gathers and reduces).
     """
     ids = plots["id"].to_numpy(dtype=np.int64)
     geoms = plots.geometry.to_numpy()
@@ -144,73 +283,21 @@ def zonal_stats(plots: gpd.GeoDataFrame, layers: dict[str, Path],
             if ds.transform != ref.transform or ds.shape != ref.shape or ds.crs != ref.crs:
                 raise LayerError(f"layer {n} is not on the grid of {names[0]}: rebuild the "
                                  "layers (landreg layers build)", field=n)
-        win = cell_window(ref.transform, ref.width, ref.height, tuple(plots.total_bounds))
-        transform = ref.window_transform(win)
-        shape = (int(win.height), int(win.width))
-        row0, col0 = int(win.row_off), int(win.col_off)
-        views = {}
-        for n, ds in opened.items():
-            raw = raw_view(ds)
-            if raw is None:  # e.g. a compressed file: read the plots' window once
-                views[n] = ds.read(1, window=win)
-            else:
-                views[n] = raw[row0:row0 + shape[0], col0:col0 + shape[1]]
-        nodata = {n: ds.nodata for n, ds in opened.items()
-                  if ds.nodata is not None and not np.isnan(ds.nodata)}
-
-        def gather(n: str, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-            v = np.asarray(views[n][r, c], dtype=np.float64)
-            if n in nodata:
-                v[v == nodata[n]] = np.nan
-            return v
-
-        acc = {n: {s: np.full(len(ids), np.nan) for s in ("mean", "min", "max")} | {
-            "count": np.zeros(len(ids))} for n in names}
-        hit = np.zeros(len(ids), dtype=bool)
-        # every (plot, cell) pair of every group first, then one gather and one reduction per
-        # layer: plots of different groups may share cells, each keeps its own
-        pairs = [_cells(geoms, group, transform, shape[0], shape[1]) for group in _groups(geoms)]
-        lab = np.concatenate([p[0] for p in pairs]) if pairs else np.empty(0, np.int64)
-        cells = np.concatenate([p[1] for p in pairs]) if pairs else np.empty(0, np.int64)
-        if lab.size:
-            order = np.argsort(lab, kind="stable")
-            lab_sorted, cells_sorted = lab[order], cells[order]
-            hit[np.unique(lab_sorted)] = True
-            rr, cc = np.divmod(cells_sorted, shape[1])
-            for n in names:
-                vals = gather(n, rr, cc)
-                valid = ~np.isnan(vals)
-                lv, vv = lab_sorted[valid], vals[valid]
-                count = np.bincount(lv, minlength=len(ids)).astype(float)
-                total = np.bincount(lv, weights=vv, minlength=len(ids))
-                has = count > 0
-                a = acc[n]
-                a["count"][has] = count[has]
-                a["mean"][has] = total[has] / count[has]
-                if vv.size:
-                    starts = np.flatnonzero(np.r_[True, lv[1:] != lv[:-1]])
-                    who = lv[starts]
-                    a["min"][who] = np.minimum.reduceat(vv, starts)
-                    a["max"][who] = np.maximum.reduceat(vv, starts)
-        missed = np.flatnonzero(~hit)
-        if missed.size:  # smaller than a cell: the cell under the centroid
-            cent = shapely.centroid(geoms[missed])
-            rows, cols = rasterio.transform.rowcol(transform, shapely.get_x(cent),
-                                                   shapely.get_y(cent))
-            rows, cols = np.asarray(rows), np.asarray(cols)
-            ok = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
-            for n in names:
-                v = np.full(missed.size, np.nan)
-                v[ok] = gather(n, rows[ok], cols[ok])
-                a = acc[n]
-                for s in ("mean", "min", "max"):
-                    a[s][missed] = v
-                a["count"][missed] = (~np.isnan(v)).astype(float)
-            out.iloc[missed, out.columns.get_loc("method")] = "centroid"
-        for n in names:
+        cells = _plot_cells(geoms, ref.transform, ref.height, ref.width)
+        out.iloc[cells.missed, out.columns.get_loc("method")] = "centroid"
+        workers = max(1, min(len(names), os.cpu_count() or 1, 4))
+        want = {n: _wanted(None if stats is None else stats.get(n)) for n in names}
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(
+                lambda n: _layer_stats(opened[n], cells, len(ids), want[n]), names))
+        columns = {}
+        for n, res in zip(names, results, strict=True):
             for s in ("mean", "min", "max", "count"):
-                out[f"{n}_{s}"] = acc[n][s]
-            out[f"{n}_share"] = acc[n]["mean"]
+                if s in res:
+                    columns[f"{n}_{s}"] = res[s]
+            if "mean" in res:
+                columns[f"{n}_share"] = res["mean"]
+        out = pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
     finally:
         for ds in opened.values():
             ds.close()

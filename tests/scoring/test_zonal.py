@@ -131,3 +131,66 @@ def test_memory_mapped_and_compressed_layers_agree(tmp_path, ramp):
     fast = zonal_stats(frame, {"v": ramp})
     slow = zonal_stats(frame, {"v": packed})
     pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_cells_are_exactly_the_ones_gdal_burns():
+    """The vectorised scan conversion takes the cells GDAL's rasterizer (rasterio, rasterstats)
+    burns for each plot on its own: random polygons with holes and several parts, rotated
+    boxes, boxes on whole and half cells in both orientations (edges through cell centres),
+    triangles with corners on cell centres, plots partly off the raster."""
+    import shapely
+    from affine import Affine
+    from rasterio.features import rasterize
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from landreg.scoring.zonal import runs
+
+    transform, height, width = Affine(RES, 0, X0, 0, -RES, Y1), 60, 80
+    rng = np.random.default_rng(3)
+    geoms = []
+    for _ in range(150):
+        cx, cy = X0 + rng.uniform(-50, 850), Y1 - rng.uniform(-50, 650)
+        g = Point(cx, cy).buffer(rng.uniform(3, 120), quad_segs=int(rng.integers(1, 6)))
+        k = rng.random()
+        if k < 0.3:
+            g = rotate(g.envelope, rng.uniform(0, 90))
+        elif k < 0.5:
+            g = g.difference(Point(cx, cy).buffer(rng.uniform(1, 30)))
+        elif k < 0.7:
+            other = Point(cx + 300, cy).buffer(40)
+            if not g.intersects(other):
+                g = MultiPolygon([g, other])
+        if not g.is_empty:
+            geoms.append(g)
+    for _ in range(150):
+        c0 = rng.integers(-3, 75) + rng.choice([0, 0.5])
+        r0 = rng.integers(-3, 55) + rng.choice([0, 0.5])
+        g = cell_box(c0, r0, c0 + rng.integers(1, 12) * rng.choice([0.5, 1]),
+                     r0 + rng.integers(1, 12) * rng.choice([0.5, 1]))
+        geoms.append(shapely.reverse(g) if rng.random() < 0.5 else g)
+    for _ in range(100):
+        corners = [(X0 + (rng.integers(0, 80) + 0.5) * RES, Y1 - (rng.integers(0, 60) + 0.5)
+                    * RES) for _ in range(3)]
+        if Polygon(corners).area > 0:
+            geoms.append(Polygon(corners))
+    geoms = np.array(geoms, dtype=object)
+    p, row, c0, c1 = runs(geoms, transform, height, width)
+    assert (np.diff(p) >= 0).all() and (c1 > c0).all()
+    for i, g in enumerate(geoms):
+        gdal = rasterize([(g, 1)], out_shape=(height, width), transform=transform, fill=0,
+                         dtype="uint8").astype(bool)
+        ours = np.zeros((height, width), dtype=int)
+        for r, a, b in zip(row[p == i], c0[p == i], c1[p == i], strict=True):
+            ours[r, a:b] += 1
+        assert ours.max() <= 1, f"plot {i}: a cell taken twice"
+        assert (gdal == ours.astype(bool)).all(), f"plot {i}: {g.wkt[:80]}"
+
+
+def test_only_the_statistics_asked_for_and_the_same_values(ramp):
+    frame = plots(cell_box(1, 1, 7, 9), cell_box(10.5, 3, 19, 6.5), cell_box(4.2, 4.2, 4.4, 4.4))
+    full = zonal_stats(frame, {"v": ramp, "w": ramp})
+    some = zonal_stats(frame, {"v": ramp, "w": ramp}, {"v": ["min"], "w": ["share"]})
+    assert set(some.columns) == {"method", "v_min", "v_count", "w_mean", "w_share", "w_count"}
+    pd.testing.assert_frame_equal(some, full[some.columns])
+    with pytest.raises(ValueError, match="unknown statistics"):
+        zonal_stats(frame, {"v": ramp}, {"v": ["median"]})
