@@ -539,14 +539,27 @@ def _page_sql(names: tuple[str, ...], sort: tuple[str, ...], public: bool, srid:
 def fetch_one_json(session: Session | Connection, plot_id: int, *, public: bool = True,
                    srid: int = 4326, published_only: bool | None = None) -> bytes:
     """Like :func:`fetch_one`, but the feature as the bytes of its GeoJSON, built by
-    PostgreSQL."""
+    PostgreSQL (one statement compiled once per kind of reader and CRS, the id a parameter)."""
     if not 0 < plot_id < 2**63:
         raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
-    conds = [Plot.id == plot_id]
-    if public if published_only is None else published_only:
-        conds += [Plot.published.is_(True), Plot.availability != "trukket"]
-    text = session.execute(select(literal_column(_feature_sql(public, srid)))
-                           .select_from(_joined(Plot.__table__)).where(*conds)).scalar()
+    conn = session.connection() if isinstance(session, Session) else session
+    published = public if published_only is None else published_only
+    sql, constants = _one_sql(public, srid, bool(published), conn.dialect)
+    text = conn.exec_driver_sql(sql, {**constants, "plot_id": plot_id}).scalar()
     if text is None:
         raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
     return text.encode()
+
+
+@lru_cache(maxsize=16)
+def _one_sql(public: bool, srid: int, published: bool, dialect: Any
+             ) -> tuple[str, dict[str, Any]]:
+    """:func:`fetch_one_json`'s statement compiled for the driver (parameter ``plot_id``), and
+    its constants."""
+    conds = [Plot.id == bindparam("plot_id", type_=BigInteger)]
+    if published:
+        conds.append(_filter_sql("public", _filter_param))
+    stmt = (select(literal_column(_feature_sql(public, srid)))
+            .select_from(_joined(Plot.__table__)).where(*conds))
+    compiled = stmt.compile(dialect=dialect)
+    return compiled.string, {k: v for k, v in compiled.params.items() if k != "plot_id"}
