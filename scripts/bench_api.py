@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -199,22 +200,36 @@ def stats(lat: list[float], wall: float) -> dict:
             "p99": pick(0.99), "rps": len(lat) / wall}
 
 
+def proc_files(name: str) -> Iterator[tuple[int, str]]:
+    """(pid, text of /proc/<pid>/<name>) of every process that is still there to read."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                yield int(entry.name), (entry / name).read_text()
+            except OSError:
+                continue
+
+
+def worker_rss(pid: int) -> list[float]:
+    """RSS (MB) of the direct children of ``pid`` (a gunicorn master's workers), sorted."""
+    out = []
+    for _child, status in proc_files("status"):
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(pid) and "VmRSS" in fields:
+            out.append(int(fields["VmRSS"].split()[0]) / 1024)
+    return sorted(out)
+
+
 def tree_cpu(pid: int) -> float:
     """User+system CPU seconds of ``pid`` and all its descendants, living or reaped."""
     children: dict[int, list[int]] = {}
     own: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue
+    for entry, raw in proc_files("stat"):
         fields = raw[raw.rindex(")") + 2:].split()
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        children.setdefault(int(fields[1]), []).append(entry)
         # utime + stime, and cutime + cstime: the CPU of children already reaped (a
         # recycled worker's time moves to its master and is still counted)
-        own[int(entry.name)] = sum(int(f) for f in fields[11:15]) / CLK
+        own[entry] = sum(int(f) for f in fields[11:15]) / CLK
     total, todo = 0.0, [pid]
     while todo:
         p = todo.pop()

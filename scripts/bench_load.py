@@ -49,7 +49,7 @@ BIN = ROOT / ".venv" / "bin"
 HOST = "127.0.0.1"  # never anything else
 
 
-from scripts.bench_api import tree_cpu  # noqa: E402
+from scripts.bench_api import tree_cpu, worker_rss  # noqa: E402
 
 
 def database_url() -> str:
@@ -247,6 +247,7 @@ def main() -> None:
                 r["cpu"] = (tree_cpu(procs[server].pid) - cpu) / max(r["n"], 1) * 1000
                 print(f"  {label} {server}: {r['n']} requests, {r['rps']:.0f} req/s, "
                       f"p99 {r['p99']:.0f} ms", flush=True)
+        rss = {server: worker_rss(proc.pid) for server, proc in procs.items()}
     finally:
         for proc in procs.values():
             stop(proc)
@@ -260,6 +261,8 @@ def main() -> None:
     for (label, server), r in results.items():
         print(f"{label:40} {server:12} {r['n']:8d} {r['errors']:6d} {r['p50']:7.1f} "
               f"{r['p95']:7.1f} {r['p99']:7.1f} {r['rps']:7.1f} {r['cpu']:6.2f}")
+    print("\nresident memory (RSS, MB) of each server's child processes afterwards: " + "; ".join(
+        f"{server} {', '.join(f'{m:.0f}' for m in mb)}" for server, mb in rss.items()))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from landreg.db import get_engine  # noqa: E402
 from landreg.settings import normalise_database_url  # noqa: E402
-from scripts.bench_api import create_db, drop_db, load, run  # noqa: E402
+from scripts.bench_api import create_db, drop_db, load, run, worker_rss  # noqa: E402
 
 PORT = 5098
 CLIENTS = 4
@@ -85,22 +85,6 @@ def serve(url: str) -> subprocess.Popen:
     raise SystemExit("landreg serve did not start")
 
 
-def worker_rss(proc: subprocess.Popen) -> list[float]:
-    """RSS (MB) of the gunicorn workers: the children of the server process."""
-    out = []
-    for pid in Path("/proc").iterdir():
-        if not pid.name.isdigit():
-            continue
-        try:
-            status = (pid / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(proc.pid) and "VmRSS" in fields:
-            out.append(int(fields["VmRSS"].split()[0]) / 1024)
-    return sorted(out)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--plots", type=int, default=100_000)
@@ -126,7 +110,7 @@ def main() -> None:
         for label, paths in (("vector tile", tile_paths), ("OGC items, tile bbox", ogc_paths)):
             run(paths, 1.5, args.clients, PORT, OK)  # warm-up: connections, every worker's caches
             results[label] = run(paths, args.seconds, args.clients, PORT, OK)
-        rss = worker_rss(proc)
+        rss = worker_rss(proc.pid)
         load1, load5, _ = os.getloadavg()
         print(f"\n{args.clients} keep-alive clients, {args.seconds:g} s each, landreg serve "
               f"(gunicorn 4 workers x 4 threads), {os.cpu_count()} cores, load average "
