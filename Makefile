@@ -25,7 +25,7 @@ else
   TEST_SERVER_URL := $(LANDREG_DATABASE_URL)
 endif
 
-.PHONY: run test setup pg-up pg-down db vendor browser lint bench clean-db
+.PHONY: run test setup pg-up pg-down db vendor browser lint bench bench-tools bench-load clean-db
 
 run: setup db
 	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg serve --host $(LANDREG_HOST) --port $(LANDREG_PORT)
@@ -73,3 +73,14 @@ lint: setup
 
 bench: setup $(DB_SETUP)
 	LANDREG_TEST_SERVER_URL=$(TEST_SERVER_URL) $(BIN)/python scripts/bench_api.py
+
+# The load generators of the benchmarks: Debian's wrk (C, a few % of a core for 50 clients, so
+# the client does not take the CPU the server is measured on) and aiohttp (the Python fallback).
+bench-tools: setup
+	@command -v wrk >/dev/null || { echo "installing Debian's wrk (load generator)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+	@$(BIN)/python -c 'import aiohttp' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[bench]'
+
+# issue 10's load test against the register `make run` serves (production and development server)
+bench-load: bench-tools db
+	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/python scripts/bench_load.py $(BENCH_ARGS)

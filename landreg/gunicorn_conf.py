@@ -53,13 +53,18 @@ class AccessLogger(Logger):
 _cpus = os.cpu_count() or 1
 workers = _env_int("LANDREG_WORKERS", min(2 * _cpus + 1, 12))
 threads = _env_int("LANDREG_THREADS", 4)
-worker_class = "gthread"
+# gthread, with new connections going to the worker holding the fewest (issue 10's tail came
+# from keep-alive connections piling up on one worker: landreg/gunicorn_worker.py)
+worker_class = "landreg.gunicorn_worker.BalancedThreadWorker"
 timeout = _env_int("LANDREG_WORKER_TIMEOUT", 120)  # an import of a large file takes a while
 graceful_timeout = _env_int("LANDREG_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
 preload_app = False  # HUP must load new code after an upgrade
-max_requests = 2000  # recycle workers now and then (geospatial libraries hold memory)
-max_requests_jitter = 200
+# Recycle a worker now and then (geospatial libraries may hold memory; the caches are bounded).
+# Rarely: a new worker spends a second or two of CPU importing the app, which under load at
+# 2,000 requests (every ~40 s per worker at 250 req/s) was a steady source of slow requests.
+max_requests = 50_000
+max_requests_jitter = 5_000
 proc_name = "landreg"
 logger_class = AccessLogger
 accesslog = os.environ.get("LANDREG_ACCESS_LOG", "-")

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -39,6 +40,7 @@ from landreg.demo.load import load_municipalities  # noqa: E402
 from landreg.settings import Settings, normalise_database_url  # noqa: E402
 
 PORT = 5099
+CLK = os.sysconf("SC_CLK_TCK")
 CLIENTS = 8
 SECONDS = 6.0
 
@@ -134,24 +136,36 @@ def serve(url: str) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def run(paths: list[str], seconds: float = SECONDS, clients: int = CLIENTS) -> dict:
-    lat: list[float] = []
+def run(paths: list, seconds: float = SECONDS, clients: int = CLIENTS, port: int = PORT,
+        ok: tuple[int, ...] = (200,)) -> dict:
+    """Keep-alive clients (threads, one connection each) sending ``paths`` chosen at random for
+    ``seconds``: requests, errors (a status not in ``ok``, a failed connection), p50/p95/p99 (ms),
+    req/s and mean bytes. An entry of ``paths`` may be a ``(path, tag)`` pair: ``by_tag`` then
+    has the figures per tag. The one request loop of the benchmarks (bench_peers, bench_tiles)."""
+    lat: list[tuple[object, float, int]] = []
     errors = [0]
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
 
     def worker(seed: int) -> None:
         rnd = random.Random(seed)
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine = []
         while time.perf_counter() < stop:
-            path = rnd.choice(paths)
+            entry = rnd.choice(paths)
+            path, tag = entry if isinstance(entry, tuple) else (entry, None)
             t = time.perf_counter()
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            resp.read()
-            mine.append(time.perf_counter() - t)
-            if resp.status != 200:
+            try:
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                size = len(resp.read())
+                good = resp.status in ok
+            except OSError:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                size, good = 0, False
+            mine.append((tag, time.perf_counter() - t, size))
+            if not good:
                 with lock:
                     errors[0] += 1
         with lock:
@@ -164,10 +178,64 @@ def run(paths: list[str], seconds: float = SECONDS, clients: int = CLIENTS) -> d
     for th in threads:
         th.join()
     wall = time.perf_counter() - t0
-    lat.sort()
-    return {"n": len(lat), "p50": statistics.median(lat) * 1000,
-            "p95": lat[int(0.95 * (len(lat) - 1))] * 1000, "rps": len(lat) / wall,
-            "errors": errors[0]}
+    out = stats([d for _t, d, _s in lat], wall)
+    out["errors"] = errors[0]
+    out["bytes"] = statistics.mean(s for _t, _d, s in lat) if lat else 0
+    out["by_tag"] = {tag: stats([d for t, d, _s in lat if t == tag], wall)
+                     for tag in sorted({t for t, _d, _s in lat if t is not None})}
+    return out
+
+
+def stats(lat: list[float], wall: float) -> dict:
+    """Count, p50/p95/p99 (ms) and rate of a list of latencies (seconds)."""
+    lat = sorted(lat)
+    if not lat:
+        return {"n": 0, "p50": float("nan"), "p95": float("nan"), "p99": float("nan"),
+                "rps": 0.0}
+
+    def pick(q: float) -> float:
+        return lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000
+
+    return {"n": len(lat), "p50": statistics.median(lat) * 1000, "p95": pick(0.95),
+            "p99": pick(0.99), "rps": len(lat) / wall}
+
+
+def proc_files(name: str) -> Iterator[tuple[int, str]]:
+    """(pid, text of /proc/<pid>/<name>) of every process that is still there to read."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                yield int(entry.name), (entry / name).read_text()
+            except OSError:
+                continue
+
+
+def worker_rss(pid: int) -> list[float]:
+    """RSS (MB) of the direct children of ``pid`` (a gunicorn master's workers), sorted."""
+    out = []
+    for _child, status in proc_files("status"):
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(pid) and "VmRSS" in fields:
+            out.append(int(fields["VmRSS"].split()[0]) / 1024)
+    return sorted(out)
+
+
+def tree_cpu(pid: int) -> float:
+    """User+system CPU seconds of ``pid`` and all its descendants, living or reaped."""
+    children: dict[int, list[int]] = {}
+    own: dict[int, float] = {}
+    for entry, raw in proc_files("stat"):
+        fields = raw[raw.rindex(")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(entry)
+        # utime + stime, and cutime + cstime: the CPU of children already reaped (a
+        # recycled worker's time moves to its master and is still counted)
+        own[entry] = sum(int(f) for f in fields[11:15]) / CLK
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += own.get(p, 0.0)
+        todo += children.get(p, [])
+    return total
 
 
 def main() -> None:

@@ -33,13 +33,11 @@ import argparse
 import http.client
 import importlib.util
 import os
-import random
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +64,7 @@ PEERS = {  # name: (pip requirements, port)
 }
 LANDREG_PORT, BEFORE_PORT = 5203, 5204
 SCENARIOS = {"bbox100": 4, "page1000": 1, "item": 4}  # scenario: clients
-CLK = os.sysconf("SC_CLK_TCK")
+CLK = bench_api.CLK
 
 
 @dataclass
@@ -231,30 +229,6 @@ def start_tipg(env_dir: Path, url: str, port: int) -> Server:
     return srv
 
 
-def tree_cpu(pid: int) -> float:
-    """User+system CPU seconds of ``pid`` and all its descendants, living or reaped."""
-    children: dict[int, list[int]] = {}
-    stats: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-        # utime + stime, and cutime + cstime: the CPU of children already reaped (a
-        # recycled worker's time moves to its master and is still counted)
-        stats[int(entry.name)] = sum(int(f) for f in fields[11:15]) / CLK
-    total, todo = 0.0, [pid]
-    while todo:
-        p = todo.pop()
-        total += stats.get(p, 0.0)
-        todo += children.get(p, [])
-    return total
-
-
 def db_cpu(pids: list[int]) -> dict[int, float]:
     """CPU seconds of the given PostgreSQL backends."""
     out = {}
@@ -277,53 +251,15 @@ def backends(url: str) -> list[int]:
 
 def measure(srv: Server, paths: list[str], clients: int, seconds: float, url: str) -> dict:
     """Keep-alive clients sending ``paths`` for ``seconds``: throughput, latency, CPU."""
-    lat: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-
-    def worker(seed: int) -> None:
-        rnd = random.Random(seed)
-        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
-        mine = []
-        while time.perf_counter() < stop:
-            t = time.perf_counter()
-            try:
-                conn.request("GET", rnd.choice(paths))
-                resp = conn.getresponse()
-                resp.read()
-                ok = resp.status == 200
-            except OSError:
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
-                ok = False
-            mine.append(time.perf_counter() - t)
-            if not ok:
-                with lock:
-                    errors[0] += 1
-        with lock:
-            lat.extend(mine)
-
     db_before = db_cpu(backends(url))
-    cpu_before = tree_cpu(srv.proc.pid)
-    stop = time.perf_counter() + seconds
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    wall = time.perf_counter() - t0
-    cpu = tree_cpu(srv.proc.pid) - cpu_before
+    cpu_before = bench_api.tree_cpu(srv.proc.pid)
+    res = bench_api.run(paths, seconds, clients, srv.port)
+    cpu = bench_api.tree_cpu(srv.proc.pid) - cpu_before
     db_after = db_cpu(backends(url))
     db = sum(v - db_before.get(p, 0.0) for p, v in db_after.items())
-    lat.sort()
-    n = max(len(lat), 1)
-
-    def pct(q: float) -> float:
-        return lat[min(int(q * (n - 1)), n - 1)] * 1000 if lat else float("nan")
-
-    return {"rps": len(lat) / wall, "p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99),
-            "cpu": cpu / n * 1000, "db": db / n * 1000, "errors": errors[0], "n": len(lat)}
+    n = max(res["n"], 1)
+    return {"rps": res["rps"], "p50": res["p50"], "p95": res["p95"], "p99": res["p99"],
+            "cpu": cpu / n * 1000, "db": db / n * 1000, "errors": res["errors"], "n": res["n"]}
 
 
 def stop_server(srv: Server) -> None:

@@ -19,10 +19,8 @@ import math
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -33,12 +31,13 @@ sys.path.insert(0, str(ROOT))
 
 from landreg.db import get_engine  # noqa: E402
 from landreg.settings import normalise_database_url  # noqa: E402
-from scripts.bench_api import create_db, drop_db, load  # noqa: E402
+from scripts.bench_api import create_db, drop_db, load, run, worker_rss  # noqa: E402
 
 PORT = 5098
 CLIENTS = 4
 SECONDS = 10.0
 ZOOMS = range(8, 15)
+OK = (200, 204)  # an empty tile is a 204
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
@@ -86,70 +85,6 @@ def serve(url: str) -> subprocess.Popen:
     raise SystemExit("landreg serve did not start")
 
 
-def run(paths: list[tuple[str, object]], seconds: float, clients: int) -> dict:
-    """Send the paths (chosen at random) from ``clients`` keep-alive clients for ``seconds``;
-    latency per request, grouped by each path's tag."""
-    lat: list[tuple[object, float, int]] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop = time.perf_counter() + seconds
-
-    def worker(seed: int) -> None:
-        rnd = random.Random(seed)
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-        mine = []
-        while time.perf_counter() < stop:
-            path, tag = rnd.choice(paths)
-            t = time.perf_counter()
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            size = len(resp.read())
-            mine.append((tag, time.perf_counter() - t, size))
-            if resp.status not in (200, 204):
-                with lock:
-                    errors[0] += 1
-        with lock:
-            lat.extend(mine)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    wall = time.perf_counter() - t0
-    return {"all": stats([d for _t, d, _s in lat], wall),
-            "bytes": statistics.mean(s for _t, _d, s in lat) if lat else 0,
-            "by_tag": {tag: stats([d for t, d, _s in lat if t == tag], wall)
-                       for tag in sorted({t for t, _d, _s in lat})},
-            "errors": errors[0]}
-
-
-def stats(lat: list[float], wall: float) -> dict:
-    lat = sorted(lat)
-    if not lat:
-        return {"n": 0, "p50": 0, "p95": 0, "p99": 0, "rps": 0}
-    pick = lambda q: lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000  # noqa: E731
-    return {"n": len(lat), "p50": statistics.median(lat) * 1000, "p95": pick(0.95),
-            "p99": pick(0.99), "rps": len(lat) / wall}
-
-
-def worker_rss(proc: subprocess.Popen) -> list[float]:
-    """RSS (MB) of the gunicorn workers: the children of the server process."""
-    out = []
-    for pid in Path("/proc").iterdir():
-        if not pid.name.isdigit():
-            continue
-        try:
-            status = (pid / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(proc.pid) and "VmRSS" in fields:
-            out.append(int(fields["VmRSS"].split()[0]) / 1024)
-    return sorted(out)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--plots", type=int, default=100_000)
@@ -173,9 +108,9 @@ def main() -> None:
         proc = serve(url)
         results = {}
         for label, paths in (("vector tile", tile_paths), ("OGC items, tile bbox", ogc_paths)):
-            run(paths, 1.5, args.clients)  # warm-up: connections, caches of every worker
-            results[label] = run(paths, args.seconds, args.clients)
-        rss = worker_rss(proc)
+            run(paths, 1.5, args.clients, PORT, OK)  # warm-up: connections, every worker's caches
+            results[label] = run(paths, args.seconds, args.clients, PORT, OK)
+        rss = worker_rss(proc.pid)
         load1, load5, _ = os.getloadavg()
         print(f"\n{args.clients} keep-alive clients, {args.seconds:g} s each, landreg serve "
               f"(gunicorn 4 workers x 4 threads), {os.cpu_count()} cores, load average "
@@ -183,7 +118,7 @@ def main() -> None:
         print(f"{'endpoint':24} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
               f"{'req/s':>7} {'kB/resp':>8} {'errors':>6}")
         for label, r in results.items():
-            a = r["all"]
+            a = r
             print(f"{label:24} {a['n']:8d} {a['p50']:7.1f} {a['p95']:7.1f} {a['p99']:7.1f} "
                   f"{a['rps']:7.1f} {r['bytes'] / 1024:8.1f} {r['errors']:6d}")
         print("\nper zoom (p50 / p95 ms):  " + "  ".join(

@@ -7,13 +7,34 @@ Geometries leave the database already transformed and encoded (``ST_AsGeoJSON``)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
-from geoalchemy2.shape import from_shape
+import shapely
 from shapely.geometry import box
-from sqlalchemy import Connection, Select, and_, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Connection,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    Select,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -157,52 +178,111 @@ def _base(srid: int) -> Select:
     )
 
 
-def _conditions(q: PlotQuery, public: bool) -> list:
-    c: list = []
-    if public:
-        c += [Plot.published.is_(True), Plot.availability != "trukket"]
-    elif not q.include_withdrawn and "trukket" not in q.availability:
-        c.append(Plot.availability != "trukket")
-    if q.ids:
-        c.append(Plot.id.in_(q.ids))
-    if q.kommuner:
-        c.append(Plot.kommunenummer.in_(q.kommuner))
-    if q.availability:
-        c.append(Plot.availability.in_(q.availability))
-    if q.purpose_groups:
-        c.append(Plot.purpose_group.in_(q.purpose_groups))
-    if q.arealformal:
-        c.append(Plot.arealformal.in_(q.arealformal))
-    if q.min_daa is not None:
-        c.append(Plot.area_daa >= q.min_daa)
-    if q.max_daa is not None:
-        c.append(Plot.area_daa <= q.max_daa)
-    if q.road_access is not None:
-        c.append(Plot.road_access.is_(q.road_access))
-    if q.water_sewer is not None:
-        c.append(Plot.water_sewer.is_(q.water_sewer))
-    if q.byggeklar is not None:
-        ready = and_(Plot.road_access.is_(True), Plot.water_sewer.is_(True))
-        c.append(ready if q.byggeklar else ~ready)
-    if q.min_power_mw is not None:
-        c.append(Plot.power_capacity_mw >= q.min_power_mw)
-    if q.updated_after is not None:
-        c.append(Plot.updated_at >= q.updated_after)
-    if q.updated_before is not None:
-        c.append(Plot.updated_at <= q.updated_before)
-    if q.bbox is not None:
-        c.append(func.ST_Intersects(
-            Plot.geom, from_shape(_bbox_25833(q.bbox, q.bbox_crs), STORE_EPSG)))
-    if q.near is not None:
-        g = to_store_crs(read_geometry(q.near), q.near_crs)
-        c.append(func.ST_DWithin(Plot.geom, from_shape(g, STORE_EPSG), q.near_distance_m))
-    if q.q:
-        like = "%" + q.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-        c.append(or_(Plot.name.ilike(like), Plot.description.ilike(like),
-                     Plot.external_ref.ilike(like), Plot.plan_id.ilike(like)))
-    from landreg.routing.filter import reach_conditions
+def _filter_values(q: PlotQuery, public: bool) -> dict[str, Any]:
+    """The filters ``q`` uses, by name, each with its value (None for a filter without one).
 
-    return c + reach_conditions(q, Plot.id)
+    The names decide the SQL (:func:`_filter_sql`), the values are its bind parameters: two
+    queries with the same names share one statement (see :func:`search_plots_json`)."""
+    v: dict[str, Any] = {}
+    if public:
+        v["public"] = None
+    elif not q.include_withdrawn and "trukket" not in q.availability:
+        v["not_withdrawn"] = None
+    for name, values in (("ids", q.ids), ("kommuner", q.kommuner),
+                         ("availability", q.availability),
+                         ("purpose_groups", q.purpose_groups), ("arealformal", q.arealformal)):
+        if values:
+            v[name] = list(values)
+    for name in ("min_daa", "max_daa", "min_power_mw"):
+        if getattr(q, name) is not None:
+            v[name] = float(getattr(q, name))
+    for name in ("road_access", "water_sewer", "updated_after", "updated_before"):
+        if getattr(q, name) is not None:
+            v[name] = getattr(q, name)
+    if q.byggeklar is not None:
+        v["byggeklar" if q.byggeklar else "not_byggeklar"] = None
+    if q.bbox is not None:
+        v["bbox"] = shapely.to_wkb(_bbox_25833(q.bbox, q.bbox_crs))
+    if q.near is not None:
+        v["near"] = shapely.to_wkb(to_store_crs(read_geometry(q.near), q.near_crs))
+        v["near_distance_m"] = float(q.near_distance_m)
+    if q.q:
+        v["like"] = "%" + q.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+    if getattr(q, "reach_to", None) is not None and \
+            getattr(q, "reach_within_min", None) is not None:
+        v["reach_to"], v["reach_within_min"] = q.reach_to, float(q.reach_within_min)
+    return v
+
+
+#: The bind parameter types of the filters with a value (the rest are floats).
+_FILTER_TYPES = {"ids": ARRAY(BigInteger), "kommuner": ARRAY(Text), "availability": ARRAY(Text),
+                 "purpose_groups": ARRAY(Text), "arealformal": ARRAY(Integer),
+                 "road_access": Boolean(), "water_sewer": Boolean(),
+                 "updated_after": DateTime(timezone=True),
+                 "updated_before": DateTime(timezone=True), "bbox": LargeBinary(),
+                 "near": LargeBinary(), "like": Text(), "reach_to": Text()}
+
+
+def _filter_param(name: str, value: Any = None, *, unique: bool = False) -> Any:
+    return bindparam(name, value, type_=_FILTER_TYPES.get(name, Float()), unique=unique)
+
+
+def _filter_sql(name: str, param: Callable[[str], Any]) -> Any:
+    """The SQL condition of filter ``name`` on ``Plot``; ``param(n)`` is the bind parameter of
+    filter ``n``'s value."""
+    if name == "public":
+        return and_(Plot.published.is_(True), Plot.availability != "trukket")
+    if name == "not_withdrawn":
+        return Plot.availability != "trukket"
+    if name in ("byggeklar", "not_byggeklar"):
+        ready = and_(Plot.road_access.is_(True), Plot.water_sewer.is_(True))
+        return ready if name == "byggeklar" else ~ready
+    column = {"ids": Plot.id, "kommuner": Plot.kommunenummer,
+              "availability": Plot.availability, "purpose_groups": Plot.purpose_group,
+              "arealformal": Plot.arealformal}.get(name)
+    if column is not None:
+        return column == any_(param(name))
+    if name in ("min_daa", "max_daa", "min_power_mw", "updated_after", "updated_before"):
+        col = {"min_daa": Plot.area_daa, "max_daa": Plot.area_daa,
+               "min_power_mw": Plot.power_capacity_mw, "updated_after": Plot.updated_at,
+               "updated_before": Plot.updated_at}[name]
+        return col >= param(name) if name.startswith(("min", "updated_after")) \
+            else col <= param(name)
+    if name in ("road_access", "water_sewer"):
+        return getattr(Plot, name).is_not_distinct_from(param(name))
+    if name == "bbox":
+        return func.ST_Intersects(Plot.geom, func.ST_GeomFromWKB(param(name), STORE_EPSG))
+    if name == "near":
+        return func.ST_DWithin(Plot.geom, func.ST_GeomFromWKB(param(name), STORE_EPSG),
+                               param("near_distance_m"))
+    if name == "like":
+        like = param(name)
+        return or_(Plot.name.ilike(like), Plot.description.ilike(like),
+                   Plot.external_ref.ilike(like), Plot.plan_id.ilike(like))
+    if name == "reach_to":
+        from landreg.routing.filter import reach_conditions
+
+        return reach_conditions(SimpleNamespace(reach_to=param(name),
+                                                reach_within_min=param("reach_within_min")),
+                                Plot.id)[0]
+    raise ValueError(f"no SQL for the filter {name!r}")
+
+
+#: Values that belong to another filter's condition (near's distance, the reach's minutes).
+_PARTNERS = ("near_distance_m", "reach_within_min")
+
+
+def _conditions(q: PlotQuery, public: bool) -> list:
+    """The SQL conditions of ``q`` on ``Plot`` (values bound; the public see published plots)."""
+    values = _filter_values(q, public)
+    params: dict[str, Any] = {}
+
+    def param(name: str) -> Any:  # one bind parameter per value, however often it is used
+        if name not in params:
+            params[name] = _filter_param(name, values[name], unique=True)
+        return params[name]
+
+    return [_filter_sql(name, param) for name in values if name not in _PARTNERS]
 
 
 def _bbox_25833(bbox: tuple[float, float, float, float], crs: object):
@@ -314,18 +394,16 @@ def _json_text(col: str) -> str:
 def _json_float(expr: str) -> str:
     """A float8 as Python's ``repr`` writes it: PostgreSQL's shortest round-trip digits, with
     ``.0`` after a whole number (``12.0``, not ``12``)."""
-    return (f"CASE WHEN ({expr}) IS NULL THEN 'null' "
-            f"WHEN ({expr}) = trunc({expr}) AND abs({expr}) < 1e15 "
-            f"THEN trunc({expr})::bigint::text || '.0' ELSE ({expr})::text END")
+    # NULL fails the test and its ELSE is NULL too: coalesce makes it null
+    return (f"coalesce(CASE WHEN ({expr}) = trunc({expr}) AND abs({expr}) < 1e15 "
+            f"THEN trunc({expr})::bigint || '.0' ELSE ({expr})::text END, 'null')")
 
 
 def _json_time(col: str) -> str:
     """A timestamptz as ``datetime.isoformat()`` writes it (microseconds only when not 0), in
     the session's time zone like the datetime psycopg returns."""
-    return (f"CASE WHEN {col} IS NULL THEN 'null' ELSE '\"' || "
-            f"to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-            f"CASE WHEN to_char({col}, 'US') = '000000' THEN '' "
-            f"ELSE '.' || to_char({col}, 'US') END || to_char({col}, 'TZH:TZM') || '\"' END")
+    return (f"coalesce('\"' || replace(to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM'), "
+            "'.000000', '') || '\"', 'null')")
 
 
 def _property_sql(name: str) -> str:
@@ -364,7 +442,10 @@ def _feature_sql(public: bool, srid: int, minutes: bool = False) -> str:
                            field="crs", value=srid)
     digits = 7 if srid == 4326 else 2
     fields = PUBLIC_FIELDS if public else PUBLIC_FIELDS + INTERNAL_FIELDS
-    props = " || ',' || ".join(f"'\"{n}\":' || {_property_sql(n)}" for n in fields)
+    # the separators are part of the keys' literals: a shorter statement (below 4 kB psycopg
+    # keeps its parsed form, instead of parsing it on every request)
+    props = " || ".join(f"'{',' if i else ''}\"{n}\":' || {_property_sql(n)}"
+                        for i, n in enumerate(fields))
     if minutes:
         props += f" || ',\"drive_min\":' || {_MINUTES_SQL}"
     return ("'{\"type\":\"Feature\",\"id\":' || plot.id || ',\"geometry\":' || "
@@ -395,38 +476,90 @@ def search_plots_json(session: Session | Connection, query: PlotQuery, *, public
     found once (a CTE of ids and sort keys), counted, and the page's features joined to them.
 
     ``extra`` are further SQL conditions on ``Plot`` (ANDed with the query's); ``minutes``
-    adds each plot's stored drive minutes as ``drive_min``."""
+    adds each plot's stored drive minutes as ``drive_min``.
+
+    The statement depends only on which filters the query uses (their values are parameters),
+    so it is built and compiled once per combination (:func:`_page_sql`) and each request
+    only sends its values: no SQL construction, no compilation, a statement PostgreSQL keeps
+    prepared. Only ``extra`` conditions (arbitrary SQL) make a statement of their own."""
     query.validate()
-    conds = _conditions(query, public) + list(extra or [])
+    values = _filter_values(query, public)
+    conn = session.connection() if isinstance(session, Session) else session
+    if extra:
+        conds = _conditions(query, public) + list(extra)
+        stmt = _page_select(conds, tuple(query.sort), public, srid, minutes, query.limit,
+                            query.offset)
+        matched, returned, text = conn.execute(stmt).one()
+    else:
+        sql, constants = _page_sql(tuple(values), tuple(query.sort), public, srid, minutes,
+                                   conn.dialect)
+        matched, returned, text = conn.exec_driver_sql(sql, {
+            **constants, **values, "page_limit": query.limit, "page_offset": query.offset,
+        }).one()
+    return JsonPage(f"[{text or ''}]".encode(), matched, returned)
+
+
+def _page_select(conds: list, sort: tuple[str, ...], public: bool, srid: int, minutes: bool,
+                 limit: Any, offset: Any) -> Select:
+    """The one statement of :func:`search_plots_json`: (count, returned, features text)."""
     feature = literal_column(_feature_sql(public, srid, minutes))
-    keys = {k.lstrip("-") for k in query.sort} | {"id"}
+    keys = {k.lstrip("-") for k in sort} | {"id"}
     hits = select(*[SORT_KEYS[k].label(k) for k in sorted(keys)]).where(*conds).cte("hits")
-    page = (select(hits.c.id).order_by(*_order(query.sort, hits.c))
-            .limit(query.limit).offset(query.offset))
+    page = select(hits.c.id).order_by(*_order(list(sort), hits.c)).limit(limit).offset(offset)
     # = ANY(ARRAY(page)): index lookups of the page's plots (a join made PostgreSQL hash the
     # whole table); the features keep the page's order by sorting on the same keys
     features = (
         select(func.count(),
-               func.string_agg(feature, aggregate_order_by(literal(","), *_order(query.sort))))
+               func.string_agg(feature, aggregate_order_by(literal(","), *_order(list(sort)))))
         .select_from(_joined(Plot.__table__))
         .where(Plot.id == func.any(func.array(page.scalar_subquery())))
         .subquery())
-    stmt = select(select(func.count()).select_from(hits).scalar_subquery(), features)
-    matched, returned, text = session.execute(stmt).one()
-    return JsonPage(f"[{text or ''}]".encode(), matched, returned)
+    return select(select(func.count()).select_from(hits).scalar_subquery(), features)
+
+
+#: Compiled page statements kept (one per combination of filters, sort, fields and CRS).
+PAGE_SQL_CACHE_SIZE = 256
+
+
+@lru_cache(maxsize=PAGE_SQL_CACHE_SIZE)
+def _page_sql(names: tuple[str, ...], sort: tuple[str, ...], public: bool, srid: int,
+              minutes: bool, dialect: Any) -> tuple[str, dict[str, Any]]:
+    """:func:`_page_select` for the filters ``names``, compiled for the driver: its SQL text
+    with named parameters, and the constants among them (the values come per request)."""
+    conds = [_filter_sql(n, _filter_param) for n in names if n not in _PARTNERS]
+    stmt = _page_select(conds, sort, public, srid, minutes,
+                        bindparam("page_limit", type_=Integer),
+                        bindparam("page_offset", type_=Integer))
+    compiled = stmt.compile(dialect=dialect)
+    constants = {k: v for k, v in compiled.params.items()
+                 if k not in names and k not in ("page_limit", "page_offset")}
+    return compiled.string, constants
 
 
 def fetch_one_json(session: Session | Connection, plot_id: int, *, public: bool = True,
                    srid: int = 4326, published_only: bool | None = None) -> bytes:
     """Like :func:`fetch_one`, but the feature as the bytes of its GeoJSON, built by
-    PostgreSQL."""
+    PostgreSQL (one statement compiled once per kind of reader and CRS, the id a parameter)."""
     if not 0 < plot_id < 2**63:
         raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
-    conds = [Plot.id == plot_id]
-    if public if published_only is None else published_only:
-        conds += [Plot.published.is_(True), Plot.availability != "trukket"]
-    text = session.execute(select(literal_column(_feature_sql(public, srid)))
-                           .select_from(_joined(Plot.__table__)).where(*conds)).scalar()
+    conn = session.connection() if isinstance(session, Session) else session
+    published = public if published_only is None else published_only
+    sql, constants = _one_sql(public, srid, bool(published), conn.dialect)
+    text = conn.exec_driver_sql(sql, {**constants, "plot_id": plot_id}).scalar()
     if text is None:
         raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
     return text.encode()
+
+
+@lru_cache(maxsize=16)
+def _one_sql(public: bool, srid: int, published: bool, dialect: Any
+             ) -> tuple[str, dict[str, Any]]:
+    """:func:`fetch_one_json`'s statement compiled for the driver (parameter ``plot_id``), and
+    its constants."""
+    conds = [Plot.id == bindparam("plot_id", type_=BigInteger)]
+    if published:
+        conds.append(_filter_sql("public", _filter_param))
+    stmt = (select(literal_column(_feature_sql(public, srid)))
+            .select_from(_joined(Plot.__table__)).where(*conds))
+    compiled = stmt.compile(dialect=dialect)
+    return compiled.string, {k: v for k, v in compiled.params.items() if k != "plot_id"}

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, request
 from landreg.errors import InvalidInput
 from landreg.registry.tiles import MAX_ZOOM, plot_tile
 from landreg.web import params
-from landreg.web.db import session
+from landreg.web.api import one_statement
 
 bp = Blueprint("tiles", __name__)
 
@@ -46,7 +46,8 @@ def plots_tile(z: str, x: str, y: str) -> Response:
     from landreg.web.auth import current_principal
 
     public = current_principal() is None
-    body = plot_tile(session(), zi, xi, yi, query, public=public)
+    with one_statement() as conn:  # one statement: autocommit, no BEGIN/ROLLBACK round trips
+        body = plot_tile(conn, zi, xi, yi, query, public=public)
     resp = Response(body, status=200 if body else 204, mimetype=MVT_TYPE)
     if public:
         resp.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"

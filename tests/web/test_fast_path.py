@@ -137,3 +137,42 @@ def test_the_web_answers_are_what_jsonify_wrote(client, published_count):
     assert res.get_data() == compact_json(item) + b"\n"
     assert client.get(f"/api/plots/{fid}").get_data() == compact_json(
         {k: v for k, v in item.items() if k != "links"}) + b"\n"
+
+
+FILTERS = [  # every filter, some together: the compiled statement with parameters must find
+    {"kommuner": ["3401", "3414"]},  # exactly what the ORM path's bound values find
+    {"availability": ["ledig", "reservert"], "purpose_groups": ["industri", "naering"]},
+    {"min_daa": 5.0, "max_daa": 50.0, "arealformal": [1300, 1340]},
+    {"road_access": False}, {"road_access": True, "water_sewer": True},
+    {"byggeklar": True}, {"byggeklar": False}, {"min_power_mw": 1.0},
+    {"bbox": (11.5, 59.9, 12.5, 60.5)},
+    {"bbox": (600000.0, 6640000.0, 700000.0, 6740000.0), "bbox_crs": 25833},
+    {"near": "POINT(12.0 60.19)", "near_distance_m": 5000.0},
+    {"q": "fiktiv"}, {"q": "50%_\\"},
+    {"updated_after": "2000-01-01T00:00:00+00:00", "updated_before": "2100-01-01T00:00:00+00:00"},
+]
+
+
+@pytest.mark.parametrize("public", [True, False])
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f))
+def test_every_filter_finds_the_same_plots_on_both_paths(session, odd_plots, filters, public):
+    def query() -> PlotQuery:
+        return PlotQuery(**filters, sort=["-area_daa"], limit=1000)
+
+    ids = [f["id"] for f in search_plots(session, query(), public=public).features]
+    page = search_plots_json(session, query(), public=public)
+    assert [f["id"] for f in json.loads(page.features)] == ids
+    assert page.number_matched == len(ids)
+
+
+def test_a_page_statement_is_compiled_once_per_combination_of_filters(session):
+    from landreg.registry.search import PAGE_SQL_CACHE_SIZE, _page_sql
+
+    search_plots_json(session, PlotQuery(kommuner=["3401"], min_daa=1.0, sort=["name"]))
+    before = _page_sql.cache_info()
+    found = {k: search_plots_json(session, PlotQuery(kommuner=[k], min_daa=v, sort=["name"]))
+             for k, v in (("3401", 2.0), ("3417", 0.5), ("3414", 3.0))}
+    after = _page_sql.cache_info()
+    assert (after.misses, after.hits) == (before.misses, before.hits + 3)  # values, not SQL
+    assert len({p.number_matched for p in found.values()}) > 1  # ... and the values count
+    assert after.maxsize == PAGE_SQL_CACHE_SIZE

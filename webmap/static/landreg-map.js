@@ -129,7 +129,8 @@
   var tiles = null;
   function tileStyle(properties) {
     var c = colourOf(properties) || '#333';
-    return {color: c, fillColor: c, weight: 1.5, fill: true, fillOpacity: 0.55,
+    // radius: plots are points at zoom 9 and below (landreg/registry/tiles.py)
+    return {color: c, fillColor: c, weight: 1.5, fill: true, fillOpacity: 0.55, radius: 3,
             className: 'landreg-plot-tile'};
   }
   function openPlot(id, latlng) {
