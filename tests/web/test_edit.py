@@ -212,4 +212,4 @@ def test_expired_session_and_oversized_upload(settings, accounts):
         "/api/import", headers={"Authorization": f"Bearer {accounts['token']}"},
         data={"kommune": "3401", "file": (__import__("io").BytesIO(b"x" * 10_000), "a.geojson")})
     assert res.status_code == 413
-    assert "larger than the limit" in res.get_json()["description"]
+    assert "større enn grensen" in res.get_json()["description"]  # nb: the default language
