@@ -40,6 +40,16 @@ def tab(page, shift: bool = False) -> dict:
     return page.evaluate(FOCUSED)
 
 
+def walk(page, count: int) -> list[str]:
+    """Tab ``count`` times; every stop must show a focus ring and be on screen."""
+    stops = []
+    for _ in range(count):
+        stop = tab(page)
+        assert stop["ring"] and stop["visible"], stop
+        stops.append(stop["id"])
+    return stops
+
+
 def skip_to_content(page) -> None:
     """Tab once: the skip link shows with a ring; Enter moves focus to <main>."""
     first = tab(page)
@@ -55,12 +65,7 @@ def test_login_by_keyboard_alone(open_page, server, planner, size):  # noqa: F81
     page = open_page(*SIZES[size])
     page.goto(f"{server}/login?next=/import&lang=en")
     skip_to_content(page)
-    stops = []
-    for _ in range(3):
-        stop = tab(page)
-        assert stop["ring"] and stop["visible"], stop
-        stops.append(stop["id"])
-    assert stops == ["username", "password", "send"]
+    assert walk(page, 3) == ["username", "password", "send"]
     tab(page, shift=True)
     tab(page, shift=True)  # back to the username: Shift+Tab walks the same order back
     assert page.evaluate("document.activeElement.id") == "username"
@@ -83,12 +88,7 @@ def test_enquiry_by_keyboard_alone(open_page, server, size, forget_enquiries):  
     page = open_page(*SIZES[size])
     page.goto(f"{server}/enquiry")
     skip_to_content(page)
-    stops = []
-    for _ in ENQUIRY_ORDER:
-        stop = tab(page)
-        assert stop["ring"] and stop["visible"], stop
-        stops.append(stop["id"])
-    assert stops == ENQUIRY_ORDER
+    assert walk(page, len(ENQUIRY_ORDER)) == ENQUIRY_ORDER
 
     page.focus("#q-company")  # now fill it in, still by keyboard only
     page.keyboard.type(f"A11y test keyboard {size}")
