@@ -39,6 +39,8 @@ def _param_text(value: Any, lang: str, labels: bool = True) -> str:
         fields = i18n.catalogue()["fields"][i18n.pick_lang(lang)]
         return texts.get(f"param_{value}") or fields.get(str(value)) or str(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not abs(value) < 1e15:  # beyond Babel's decimal precision (and NaN): as typed
+            return f"{value:g}"
         return format_decimal(value, format="#,##0.###",
                               locale=i18n.LOCALES[i18n.pick_lang(lang)])
     if isinstance(value, list | tuple):

@@ -162,14 +162,15 @@ def test_throttled_login_says_when_to_try_again_in_the_page_language(app, accoun
     assert '<html lang="en">' in res.get_data(as_text=True)
 
 
-def test_wrong_password_in_both_languages_keeps_the_username(app, accounts):
+def test_wrong_password_in_both_languages(app, accounts):
     web = app.test_client()
     for lang, words in (("nb", "Feil brukernavn eller passord."),
                         ("en", "Wrong username or password.")):
         res = web.post(f"/login?lang={lang}", data={
             "username": accounts["kv"], "password": "nope", "csrf_token": csrf_token(web)})
         assert res.status_code == 401 and words in _text(res)
-        assert f'value="{accounts["kv"]}"' in res.get_data(as_text=True)
+        # the typed username is not echoed: an unknown and a known user get the same bytes
+        assert accounts["kv"] not in res.get_data(as_text=True)
 
 
 def test_keyed_errors_keep_the_english_message_for_the_cli():
