@@ -3,11 +3,49 @@
 Every error a user can cause is a :class:`LandregError` with a message a planner understands.
 ``field`` and ``value`` name what was wrong; the web layer maps the classes to HTTP status codes
 in one table (``landreg.web.errors``) and the CLI prints the message without a traceback.
+
+An error a web user meets carries a catalogue ``key`` and its ``params`` (text.errors in
+``landreg/i18n/text.yaml``): ``message`` is then the English text for the CLI and the logs
+(a :class:`Label` there is the field's own name, as a command line knows it), and
+:meth:`LandregError.text` gives it in a page's language, where a parameter wrapped in
+:class:`Label` is shown as its label (``min_daa`` → "Minste areal (daa)"), never the name::
+
+    raise InvalidInput(key="err_param_number", params={"name": Label(name), "value": value},
+                       field=name, value=value)
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+
+class Label(str):
+    """A message parameter that names a field or query parameter: shown as its label in the
+    reader's language (the catalogue's ``param_<name>``, else the plot field's label), or as
+    itself when it has none (an API-only parameter such as ``bbox-crs``)."""
+
+
+def _param_text(value: Any, lang: str, labels: bool = True) -> str:
+    from babel.numbers import format_decimal
+
+    from landreg import i18n
+
+    if not labels:  # the CLI's and the log's English: names and numbers as the code has them
+        if isinstance(value, list | tuple):
+            return ", ".join(_param_text(v, lang, labels) for v in value)
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, Label):
+        texts = i18n.catalogue()["text"][i18n.pick_lang(lang)]
+        fields = i18n.catalogue()["fields"][i18n.pick_lang(lang)]
+        return texts.get(f"param_{value}") or fields.get(str(value)) or str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not abs(value) < 1e15:  # beyond Babel's decimal precision (and NaN): as typed
+            return f"{value:g}"
+        return format_decimal(value, format="#,##0.###",
+                              locale=i18n.LOCALES[i18n.pick_lang(lang)])
+    if isinstance(value, list | tuple):
+        return ", ".join(_param_text(v, lang, labels) for v in value)
+    return str(value)
 
 
 class LandregError(Exception):
@@ -17,21 +55,43 @@ class LandregError(Exception):
 
     def __init__(
         self,
-        message: str,
+        message: str | None = None,
         *,
+        key: str | None = None,
+        params: dict[str, Any] | None = None,
         field: str | None = None,
         value: Any = None,
         details: dict[str, Any] | None = None,
     ) -> None:
+        self.key = key
+        self.params = params or {}
+        if message is None:
+            if key is None:
+                raise TypeError("a LandregError needs a message or a catalogue key")
+            message = self._render("en", labels=False)
         super().__init__(message)
         self.message = message
         self.field = field
         self.value = value
         self.details = details or {}
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the public JSON form: ``{code, description, field?, value?, details?}``."""
-        out: dict[str, Any] = {"code": self.code, "description": self.message}
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (``nb``/``en``): the catalogue's text when the error has a
+        key, else the message as raised. ``None`` gives :attr:`message`."""
+        if self.key is None or lang is None:
+            return self.message
+        return self._render(lang)
+
+    def _render(self, lang: str, labels: bool = True) -> str:
+        from landreg import i18n
+
+        return i18n.t(self.key or "", lang,
+                      **{k: _param_text(v, lang, labels) for k, v in self.params.items()})
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """Return the public JSON form: ``{code, description, field?, value?, details?}``,
+        the description in ``lang`` (see :meth:`text`)."""
+        out: dict[str, Any] = {"code": self.code, "description": self.text(lang)}
         if self.field is not None:
             out["field"] = self.field
         if self.value is not None:
@@ -116,7 +176,8 @@ class TooManyRequests(LandregError):
 
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
         if retry_after is not None:
@@ -136,6 +197,7 @@ class DatabaseUnavailable(LandregError):
 
     code = "database_unavailable"
 
-    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after

@@ -70,10 +70,11 @@ def peek(engine: Engine, key: str, *, window: int, now: float | None = None) -> 
     return int(hits or 0)
 
 
-def enforce(engine: Engine, key: str, *, limit: int, window: int, message: str,
-            now: float | None = None) -> Decision:
-    """:func:`hit`, raising :class:`TooManyRequests` (429 with Retry-After) when over."""
+def enforce(engine: Engine, key: str, *, limit: int, window: int, message: str | None = None,
+            message_key: str | None = None, now: float | None = None) -> Decision:
+    """:func:`hit`, raising :class:`TooManyRequests` (429 with Retry-After) when over; its
+    text is ``message``, or the catalogue's ``message_key`` (in the reader's language)."""
     decision = hit(engine, key, limit=limit, window=window, now=now)
     if not decision.allowed:
-        raise TooManyRequests(message, retry_after=decision.retry_after)
+        raise TooManyRequests(message, key=message_key, retry_after=decision.retry_after)
     return decision

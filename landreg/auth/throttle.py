@@ -92,8 +92,8 @@ def begin_attempt(engine: Engine, source: str, username: str,
         attempt.counted.append((keys[name], window))
         if not decision.allowed:
             minutes = max(1, math.ceil(decision.retry_after / 60))
-            raise TooManyLogins(f"Too many failed logins from your address: try again in "
-                                f"{minutes} minute(s).", retry_after=decision.retry_after)
+            raise TooManyLogins(key="err_login_throttled", params={"minutes": minutes},
+                                retry_after=decision.retry_after)
     decision = ratelimit.hit(engine, keys["account"], limit=ACCOUNT_LIMIT,
                              window=ACCOUNT_WINDOW, now=now)
     attempt.counted.append((keys["account"], ACCOUNT_WINDOW))

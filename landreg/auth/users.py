@@ -175,7 +175,7 @@ def authenticate(session: Session, username: str, password: str, *, engine: Engi
         if user is None or not user.active:
             raise VerificationError
     except (VerificationError, InvalidHashError):
-        raise AuthenticationFailed("Wrong username or password.") from None
+        raise AuthenticationFailed(key="err_login_failed") from None
     attempt.succeeded()
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)

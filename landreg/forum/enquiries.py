@@ -30,8 +30,7 @@ FIELDS = ("company", "contact_name", "email", "phone", "profile", "min_daa", "ma
 def clean_enquiry(data: dict[str, Any], suitability: Suitability) -> dict[str, Any]:
     """Check a submitted form; raise :class:`InvalidInput` naming the first wrong field."""
     if (data.get("website") or "").strip():  # the honeypot a person never sees or fills
-        raise InvalidInput("The form looks automatically filled in; nothing was stored.",
-                           field="website")
+        raise InvalidInput(key="err_enquiry_robot", field="website")
     out = {
         "company": parse_text("company", data.get("company"), max_length=200, required=True),
         "contact_name": parse_text("contact_name", data.get("contact_name"), max_length=200),
@@ -50,17 +49,16 @@ def clean_enquiry(data: dict[str, Any], suitability: Suitability) -> dict[str, A
         "consent": bool(parse_bool("consent", data.get("consent"))),
     }
     if not (out["email"] or out["phone"]):
-        raise InvalidInput("Give an e-mail address or a phone number so we can answer you.",
-                           field="email")
+        raise InvalidInput(key="err_enquiry_contact", field="email")
     if out["email"] and ("@" not in out["email"] or "." not in out["email"].split("@")[-1]):
-        raise InvalidInput(f"{out['email']!r} is not an e-mail address", field="email")
+        raise InvalidInput(key="err_enquiry_email", params={"value": out["email"]},
+                           field="email")
     if not out["consent"]:
-        raise InvalidInput("We can only store your enquiry if you consent to our keeping "
-                           "your contact data.", field="consent")
+        raise InvalidInput(key="err_enquiry_consent", field="consent")
     if out["min_daa"] is not None and out["max_daa"] is not None \
             and out["min_daa"] > out["max_daa"]:
-        raise InvalidInput(f"The smallest area ({out['min_daa']:g} daa) is larger than the "
-                           f"largest ({out['max_daa']:g} daa).", field="min_daa")
+        raise InvalidInput(key="err_enquiry_area_order", params={
+            "minimum": out["min_daa"], "maximum": out["max_daa"]}, field="min_daa")
     suitability.profile(out["profile"])  # unknown profile → 404 naming the profiles
     if out["within_min"] is not None or out["within_to"] is not None:
         from landreg.routing.filter import check
@@ -135,8 +133,7 @@ def create_enquiry(session: Session, suitability: Suitability, data: dict[str, A
         if engine is None:
             raise ValueError("rate_key needs the engine of the shared limiter")
         ratelimit.enforce(engine, rate_key, limit=MAX_PER_HOUR, window=3600, now=now,
-                          message="Too many enquiries from your address in the last hour; "
-                                  "please call or e-mail the kommune instead.")
+                          message_key="err_enquiry_rate")
     enquiry = Enquiry(**need, matches=match(session, suitability, need))
     session.add(enquiry)
     session.flush()

@@ -118,11 +118,8 @@ def normalise_kommunenummer(value: object) -> str:
     if text in PRE2020_KOMMUNER:
         return PRE2020_KOMMUNER[text]
     listed = ", ".join(f"{k} {v}" for k, v in REGION_KOMMUNER.items())
-    raise UnknownCode(
-        f"kommunenummer {value!r} is not one of the seven Glåmdalen kommuner ({listed}).",
-        field="kommunenummer",
-        value=value,
-    )
+    raise UnknownCode(key="err_unknown_kommune", params={"value": str(value), "listed": listed},
+                      field="kommunenummer", value=value)
 
 
 def sync_arealformal(session: Session) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from landreg.errors import InvalidInput, UnknownCode
+from landreg.errors import InvalidInput, Label, UnknownCode
 from landreg.models import AVAILABILITY, OWNERSHIP, PLAN_LEGAL_STATUS, PLAN_STATUS
 
 #: Fields anyone may see for a published plot (pages, API, OGC API, exports).
@@ -55,8 +55,8 @@ def parse_bool(field: str, value: Any) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise InvalidInput(f"{field} must be true or false (ja/nei); got {value!r}", field=field,
-                       value=value)
+    raise InvalidInput(key="err_field_boolean", params={"name": Label(field), "value": value},
+                       field=field, value=value)
 
 
 def parse_number(
@@ -65,22 +65,24 @@ def parse_number(
     """A number in a range; empty is None. Commas as decimal separator are accepted."""
     if value is None or value == "":
         return None
+    name = Label(field)
     if isinstance(value, bool):
-        raise InvalidInput(f"{field} must be a number; got {value!r}", field=field, value=value)
+        raise InvalidInput(key="err_param_number", params={"name": name, "value": value},
+                           field=field, value=value)
     try:
         number = float(Decimal(str(value).strip().replace(",", ".").replace(" ", "")))
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{field} must be a number; got {value!r}", field=field,
-                           value=value) from None
+        raise InvalidInput(key="err_param_number", params={"name": name, "value": value},
+                           field=field, value=value) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise InvalidInput(f"{field} must be a finite number; got {value!r}", field=field,
-                           value=value)
+        raise InvalidInput(key="err_param_finite", params={"name": name, "value": value},
+                           field=field, value=value)
     if minimum is not None and number < minimum:
-        raise InvalidInput(f"{field} must be at least {minimum:g}; got {number:g}", field=field,
-                           value=number)
+        raise InvalidInput(key="err_param_at_least", params={
+            "name": name, "minimum": float(minimum), "value": number}, field=field, value=number)
     if maximum is not None and number > maximum:
-        raise InvalidInput(f"{field} must be at most {maximum:g}; got {number:g}", field=field,
-                           value=number)
+        raise InvalidInput(key="err_param_at_most", params={
+            "name": name, "maximum": float(maximum), "value": number}, field=field, value=number)
     return number
 
 
@@ -128,10 +130,12 @@ def parse_text(
     text = "" if value is None else str(value).strip()
     if not text:
         if required:
-            raise InvalidInput(f"{field} is required", field=field)
+            raise InvalidInput(key="err_param_required", params={"name": Label(field)},
+                               field=field)
         return None
     if len(text) > max_length:
-        raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
+        raise InvalidInput(key="err_param_too_long", params={
+            "name": Label(field), "maximum": max_length}, field=field)
     return text
 
 

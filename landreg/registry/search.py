@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from landreg.errors import InvalidInput, NotFound
+from landreg.errors import InvalidInput, Label, NotFound
 from landreg.ingest.crs import OUTPUT_EPSG, STORE_EPSG, store_transform
 from landreg.ingest.geometry import read_geometry, to_store_crs
 from landreg.models import AVAILABILITY, PURPOSE_GROUPS, Arealformal, Municipality, Plot
@@ -104,20 +104,18 @@ class PlotQuery:
         ):
             bad = [v for v in values if v not in allowed]
             if bad:
-                raise InvalidInput(
-                    f"Unknown {name} {bad[0]!r}; use one of {', '.join(allowed)}",
-                    field=name, value=bad[0],
-                )
+                raise InvalidInput(key="err_unknown_value", params={
+                    "name": Label(name), "value": bad[0], "allowed": list(allowed)},
+                    field=name, value=bad[0])
         self.arealformal = [lookup_arealformal(c).code for c in self.arealformal]
         for name in ("min_daa", "max_daa", "min_power_mw", "near_distance_m"):
             v = getattr(self, name)
             if v is not None and (v != v or v < 0):
                 raise InvalidInput(f"{name} must be a number ≥ 0; got {v}", field=name, value=v)
         if self.min_daa is not None and self.max_daa is not None and self.min_daa > self.max_daa:
-            raise InvalidInput(
-                f"min_daa ({self.min_daa:g}) is larger than max_daa ({self.max_daa:g})",
-                field="min_daa", value=self.min_daa,
-            )
+            raise InvalidInput(key="err_min_above_max", params={
+                "name": Label("min_daa"), "minimum": self.min_daa, "other": Label("max_daa"),
+                "maximum": self.max_daa}, field="min_daa", value=self.min_daa)
         if not 1 <= self.limit <= MAX_LIMIT:
             raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}; got {self.limit}",
                                field="limit", value=self.limit)
@@ -343,13 +341,13 @@ def fetch_one(session: Session, plot_id: int, *, public: bool = True, srid: int 
     planner (``public=True, published_only=False``) shows an unpublished plot's public fields.
     """
     if not 0 < plot_id < 2**63:
-        raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
+        raise NotFound(key="err_no_plot", params={"id": str(plot_id)}, field="id", value=plot_id)
     conds = [Plot.id == plot_id]
     if public if published_only is None else published_only:
         conds += [Plot.published.is_(True), Plot.availability != "trukket"]
     row = session.execute(_base(srid).where(*conds)).first()
     if row is None:
-        raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
+        raise NotFound(key="err_no_plot", params={"id": str(plot_id)}, field="id", value=plot_id)
     return _feature(row, public)
 
 
@@ -541,13 +539,13 @@ def fetch_one_json(session: Session | Connection, plot_id: int, *, public: bool 
     """Like :func:`fetch_one`, but the feature as the bytes of its GeoJSON, built by
     PostgreSQL (one statement compiled once per kind of reader and CRS, the id a parameter)."""
     if not 0 < plot_id < 2**63:
-        raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
+        raise NotFound(key="err_no_plot", params={"id": str(plot_id)}, field="id", value=plot_id)
     conn = session.connection() if isinstance(session, Session) else session
     published = public if published_only is None else published_only
     sql, constants = _one_sql(public, srid, bool(published), conn.dialect)
     text = conn.exec_driver_sql(sql, {**constants, "plot_id": plot_id}).scalar()
     if text is None:
-        raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
+        raise NotFound(key="err_no_plot", params={"id": str(plot_id)}, field="id", value=plot_id)
     return text.encode()
 
 

@@ -67,8 +67,7 @@ def init_app(app: Flask) -> None:
         if request.headers.get("Authorization", "").startswith("Bearer "):
             return  # authenticated by the token alone; a browser never sends it by itself
         if request.path.startswith("/api/") and current_principal() is None:
-            raise AuthenticationFailed("Log in or send an API token "
-                                       "(Authorization: Bearer <token>) to change the register.")
+            raise AuthenticationFailed(key="err_login_to_change")
         csrf.protect()
 
 
@@ -125,7 +124,7 @@ def require_principal() -> Principal:
     """The caller, or a 401 that says how to log in."""
     p = current_principal()
     if p is None:
-        raise AuthenticationFailed("Log in (or send an API token) to change the register.")
+        raise AuthenticationFailed(key="err_login_required")
     return p
 
 
@@ -148,7 +147,9 @@ def login() -> Response | tuple[str, int, dict]:
     except LandregError as exc:
         db_session().rollback()
         retry = getattr(exc, "retry_after", None)
-        return (render_template("login.html", error=exc.message, next=target),
+        from landreg.web.text import current_lang
+
+        return (render_template("login.html", error=exc.text(current_lang()), next=target),
                 status_of(exc), {"Retry-After": str(retry)} if retry else {})
     session_id = start_session(db_session(), principal.id)
     db_session().commit()

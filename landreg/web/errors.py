@@ -1,14 +1,25 @@
 """Domain errors → HTTP, in one table. Bodies are JSON ``{code, description, …}``; the user
-message is separate from the logged detail, and nothing becomes a bare 500."""
+message is separate from the logged detail, and nothing becomes a bare 500.
+
+Who reads the answer decides its form (content negotiation, :func:`wants_html`): a person's
+browser that navigated here (it prefers ``text/html``) gets a page in the request's language
+saying what went wrong and what to do (``error.html``); scripts, ``fetch`` and XHR calls get
+the JSON, with the same status code either way. The description is in the request's language
+(``?lang=``) in both: errors with a catalogue key (``landreg.errors``) are translated.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from landreg import errors as e
+from landreg.i18n import catalogue
+from landreg.web.text import current_lang
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +48,61 @@ def status_of(exc: e.LandregError) -> int:
     return 500
 
 
+#: The error pages there are words for; any other status is shown as its class (4xx/5xx).
+PAGE_STATUSES = (400, 401, 403, 404, 405, 409, 413, 429, 500, 503)
+
+
+def wants_html() -> bool:
+    """True when a person's browser navigated here: not XHR or ``fetch`` (``Sec-Fetch-Mode``
+    other than navigate), not an explicit ``?f=json`` (OGC API), and ``text/html`` preferred
+    over JSON in ``Accept`` (a tie, such as ``*/*`` or no header, is JSON)."""
+    if request.headers.get("X-Requested-With", "").lower() == "xmlhttprequest":
+        return False
+    if request.headers.get("Sec-Fetch-Mode", "navigate") not in ("navigate", "nested-navigate"):
+        return False
+    if request.args.get("f", "html") != "html":
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def error_page(status: int, code: str, description: str | None = None, *,
+               retry_after: int | None = None) -> tuple[str, int]:
+    """The HTML page of an error for a person, in the request's language: the status's title,
+    ``description`` (what exactly went wrong, already in that language), what to do, links on.
+    """
+    words = catalogue()["text"][current_lang()]
+    kind = status if status in PAGE_STATUSES else (500 if status >= 500 else 400)
+    if status >= 500 and "principal" not in g:
+        g.principal = None  # the top bar must not ask a database that may be the problem
+    minutes = math.ceil(retry_after / 60) if retry_after else None
+    return render_template("error.html", status=status, code=code,
+                           title=words[f"error_{kind}_title"], help=words[f"error_{kind}_help"],
+                           description=description, retry_minutes=minutes), status
+
+
+def answer(body: dict[str, Any], status: int, *, html_description: str | None = None,
+           retry_after: int | None = None) -> tuple[Response | str, int]:
+    """``body`` as JSON for a script, or the error page for a browser (see
+    :func:`wants_html`); ``html_description`` is what the page says went wrong (the JSON's
+    description unless given)."""
+    if wants_html():
+        try:
+            page, status = error_page(status, body.get("code", "error"),
+                                      html_description if html_description is not None
+                                      else body.get("description"), retry_after=retry_after)
+        except Exception:  # noqa: BLE001 - the page itself failed: the JSON still answers
+            log.exception("error page failed on %s", request.path)
+        else:
+            response = Response(page, status=status, mimetype="text/html")
+            if retry_after:
+                response.headers["Retry-After"] = str(int(retry_after))
+            return response, status
+    response = jsonify(body)
+    if retry_after:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response, status
+
+
 def register(app: Flask) -> None:
     """Install the handlers and the per-request session teardown."""
     from landreg.web.db import close_session
@@ -48,11 +114,8 @@ def register(app: Flask) -> None:
         status = status_of(exc)
         if status >= 500 and not isinstance(exc, e.DatabaseUnavailable):
             log.error("%s on %s: %s %s", type(exc).__name__, request.path, exc, exc.details)
-        response = jsonify(exc.to_dict())
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after:
-            response.headers["Retry-After"] = str(int(retry_after))
-        return response, status
+        return answer(exc.to_dict(current_lang()), status,
+                      retry_after=getattr(exc, "retry_after", None))
 
     from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -68,29 +131,32 @@ def register(app: Flask) -> None:
         orig = getattr(exc, "orig", None) or exc
         log.warning("database unavailable on %s: %s", request.path,
                     str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig))
-        return _domain(e.DatabaseUnavailable(
-            "The register's database is unavailable right now (restarting or overloaded). "
-            "Nothing was changed; try again in a few seconds.", retry_after=RETRY_AFTER_S))
+        g.principal = None  # the top bar of an error page must not ask the database again
+        return _domain(e.DatabaseUnavailable(key="err_database_unavailable",
+                                             retry_after=RETRY_AFTER_S))
 
     from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
-        return jsonify({"code": "csrf_failed", "description": "The form or request has no "
-                        "valid CSRF token (reload the page and try again)."}), 400
+        return answer({"code": "csrf_failed",
+                       "description": e.LandregError(key="err_csrf").text(current_lang())}, 400)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                 413: "too_large"}.get(exc.code or 500, "http_error")
-        description = exc.description
+        description, shown = exc.description, None  # werkzeug's words are English only
         if exc.code == 413:
             limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-            description = f"The upload is larger than the limit of {limit} MB."
-        return jsonify({"code": code, "description": description}), exc.code
+            description = shown = e.LandregError(
+                key="err_upload_too_large", params={"limit": limit}).text(current_lang())
+        return answer({"code": code, "description": description}, exc.code or 500,
+                      html_description=shown or "")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error on %s", request.path)
-        return jsonify({"code": "internal_error",
-                        "description": "Something went wrong on our side; it is logged."}), 500
+        return answer({"code": "internal_error",
+                       "description": "Something went wrong on our side; it is logged."}, 500,
+                      html_description="")

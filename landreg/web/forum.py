@@ -298,16 +298,22 @@ def enquiry_form() -> str:
     from landreg.web.pages import _page_context
 
     lang = pick_lang(request.args.get("lang"))
-    profiles = [(p.id, p.name_nb) for p in suitability().profiles.values()]
-    return render_template("enquiry.html", profiles=profiles, error=None, form={},
-                           destinations=_destinations(), **_page_context(lang))
+    return render_template("enquiry.html", profiles=_profiles(lang), error=None, form={},
+                           destinations=_destinations(lang), **_page_context(lang))
 
 
-def _destinations() -> list[tuple[str, str]]:
-    """(id, Norwegian name) of the drive-time destinations (layers/road_network.yaml)."""
+def _profiles(lang: str) -> list[tuple[str, str]]:
+    """(id, name in ``lang``) of the purpose profiles."""
+    return [(p.id, p.name_nb if lang == "nb" else p.name_en)
+            for p in suitability().profiles.values()]
+
+
+def _destinations(lang: str) -> list[tuple[str, str]]:
+    """(id, name in ``lang``) of the drive-time destinations (layers/road_network.yaml)."""
     from landreg.routing.network import load_network
 
-    return [(t.id, t.name_nb) for t in load_network(settings().layers_dir).targets.values()]
+    return [(t.id, t.name_nb if lang == "nb" else t.name_en)
+            for t in load_network(settings().layers_dir).targets.values()]
 
 
 @bp.post("/enquiry")
@@ -323,7 +329,6 @@ def enquiry_submit() -> tuple[str, int] | tuple[str, int, dict]:
 
     lang = pick_lang(request.args.get("lang"))
     form = request.form.to_dict()
-    profiles = [(p.id, p.name_nb) for p in suitability().profiles.values()]
     try:
         enquiry = create_enquiry(session(), suitability(), form, engine=engine(),
                                  rate_key=client_key("enquiry"))
@@ -331,9 +336,10 @@ def enquiry_submit() -> tuple[str, int] | tuple[str, int, dict]:
     except LandregError as exc:
         session().rollback()
         retry = getattr(exc, "retry_after", None)
-        return (render_template("enquiry.html", profiles=profiles, error=exc.message,
-                                form=form, destinations=_destinations(),
-                                **_page_context(lang)), status_of(exc),
+        return (render_template("enquiry.html", profiles=_profiles(lang),
+                                error=exc.text(lang), error_field=exc.field, form=form,
+                                destinations=_destinations(lang), **_page_context(lang)),
+                status_of(exc),
                 {"Retry-After": str(retry)} if retry else {})
     return render_template("enquiry_thanks.html", matches=enquiry.matches,
                            **_page_context(lang)), 201

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from landreg.errors import InvalidInput
+from landreg.errors import InvalidInput, Label
 from landreg.ingest.crs import OUTPUT_EPSG, parse_crs
 from landreg.registry.search import MAX_LIMIT, MAX_OFFSET, PlotQuery
 from landreg.routing.filter import PARAMS as REACH_PARAMS
@@ -60,11 +60,11 @@ def number(args: Mapping[str, str], name: str) -> float | None:
     try:
         out = float(value)
     except ValueError:
-        raise InvalidInput(f"{name} must be a number; got {value!r}", field=name,
-                           value=value) from None
+        raise InvalidInput(key="err_param_number", params={"name": Label(name), "value": value},
+                           field=name, value=value) from None
     if out != out or out in (float("inf"), float("-inf")):
-        raise InvalidInput(f"{name} must be a finite number; got {value!r}", field=name,
-                           value=value)
+        raise InvalidInput(key="err_param_finite", params={"name": Label(name), "value": value},
+                           field=name, value=value)
     return out
 
 
@@ -86,11 +86,12 @@ def integer(args: Mapping[str, str], name: str, default: int, *, minimum: int = 
     try:
         out = int(value)
     except ValueError:
-        raise InvalidInput(f"{name} must be a whole number; got {value!r}", field=name,
-                           value=value) from None
-    if out < minimum or (maximum is not None and out > maximum):
-        top = f"–{maximum}"
-        raise InvalidInput(f"{name} must be {minimum}{top}; got {out}", field=name, value=out)
+        raise InvalidInput(key="err_param_whole", params={"name": Label(name), "value": value},
+                           field=name, value=value) from None
+    if out < minimum or out > maximum:
+        raise InvalidInput(key="err_param_range", params={
+            "name": Label(name), "minimum": minimum, "maximum": maximum, "value": out},
+            field=name, value=out)
     return out
 
 
@@ -107,10 +108,11 @@ def page_limit(args: Mapping[str, str], default: int, maximum: int = MAX_LIMIT) 
     try:
         out = int(value)
     except ValueError:
-        raise InvalidInput(f"limit must be a whole number; got {value!r}", field="limit",
-                           value=value) from None
+        raise InvalidInput(key="err_param_whole", params={"name": Label("limit"),
+                           "value": value}, field="limit", value=value) from None
     if out < 1:
-        raise InvalidInput(f"limit must be at least 1; got {out}", field="limit", value=out)
+        raise InvalidInput(key="err_param_at_least", params={
+            "name": Label("limit"), "minimum": 1, "value": out}, field="limit", value=out)
     return min(out, maximum)
 
 
@@ -130,7 +132,8 @@ def boolean(args: Mapping[str, str], name: str) -> bool | None:
         return True
     if low in ("false", "0", "no", "nei"):
         return False
-    raise InvalidInput(f"{name} must be true or false; got {value!r}", field=name, value=value)
+    raise InvalidInput(key="err_param_boolean", params={"name": Label(name), "value": value},
+                       field=name, value=value)
 
 
 def bbox(args: Mapping[str, str], name: str = "bbox") -> tuple[float, float, float, float] | None:
@@ -142,14 +145,14 @@ def bbox(args: Mapping[str, str], name: str = "bbox") -> tuple[float, float, flo
     try:
         nums = tuple(float(p) for p in parts)
     except ValueError:
-        raise InvalidInput(f"{name} must be four numbers minx,miny,maxx,maxy; got {value!r}",
+        raise InvalidInput(key="err_param_bbox", params={"name": Label(name), "value": value},
                            field=name, value=value) from None
     if len(nums) != 4 or any(n != n or n in (float("inf"), float("-inf")) for n in nums):
-        raise InvalidInput(f"{name} must be four numbers minx,miny,maxx,maxy; got {value!r}",
+        raise InvalidInput(key="err_param_bbox", params={"name": Label(name), "value": value},
                            field=name, value=value)
     if not (nums[0] < nums[2] and nums[1] < nums[3]):
-        raise InvalidInput(f"{name} must have minx < maxx and miny < maxy; got {value!r}",
-                           field=name, value=value)
+        raise InvalidInput(key="err_param_bbox_order", params={"name": Label(name),
+                           "value": value}, field=name, value=value)
     return nums  # type: ignore[return-value]
 
 
@@ -163,18 +166,15 @@ def output_srid(args: Mapping[str, str], name: str = "crs", *, ogc: bool = False
     if value is None:
         return 4326
     if ogc and value.rstrip("/").endswith(("EPSG/0/4326", "EPSG::4326", "EPSG:4326")):
-        raise InvalidInput(
-            f"{name} {value!r}: use http://www.opengis.net/def/crs/OGC/1.3/CRS84 for "
-            "longitude/latitude (EPSG:4326 has latitude first), or EPSG:25832/25833",
-            field=name, value=value)
+        raise InvalidInput(key="err_param_crs84", params={"name": Label(name), "value": value},
+                           field=name, value=value)
     try:
         epsg = parse_crs(value).to_epsg()
     except InvalidInput:
         epsg = None
     if epsg not in OUTPUT_EPSG:
-        raise InvalidInput(
-            f"{name} {value!r} is not offered; use CRS84/4326, 25832 or 25833", field=name,
-            value=value)
+        raise InvalidInput(key="err_param_crs", params={"name": Label(name), "value": value},
+                           field=name, value=value)
     return int(epsg)
 
 
@@ -185,11 +185,11 @@ def input_crs(args: Mapping[str, str], name: str, *, ogc: bool = False) -> int:
 
 def check_known(args: Iterable[str], known: Iterable[str]) -> None:
     """Refuse parameters the endpoint does not know (a typo must not silently widen a search)."""
-    unknown = sorted(set(args) - set(known))
+    known = set(known) | {"lang"}  # every answer, errors too, is given in ?lang=
+    unknown = sorted(set(args) - known)
     if unknown:
-        raise InvalidInput(
-            f"Unknown parameter(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}",
-            field=unknown[0])
+        raise InvalidInput(key="err_param_unknown", params={
+            "unknown": unknown, "known": sorted(known - {"lang"})}, field=unknown[0])
 
 
 def codes(args: Mapping[str, str], name: str) -> list[int]:
@@ -197,7 +197,8 @@ def codes(args: Mapping[str, str], name: str) -> list[int]:
     out = []
     for v in text_list(args, name):
         if not v.isdigit():
-            raise InvalidInput(f"{name} must be numeric codes; got {v!r}", field=name, value=v)
+            raise InvalidInput(key="err_param_codes", params={"name": Label(name), "value": v},
+                               field=name, value=v)
         out.append(int(v))
     return out
 
@@ -241,7 +242,8 @@ def _plot_query(args: Mapping[str, str], default_limit: int) -> PlotQuery:
         offset=integer(args, "offset", 0, maximum=MAX_OFFSET),
     )
     if query.q and len(query.q) > 200:
-        raise InvalidInput("q is longer than 200 characters", field="q")
+        raise InvalidInput(key="err_param_too_long", params={"name": Label("q"),
+                           "maximum": 200}, field="q")
     query.validate()
     query.reach_to, query.reach_within_min = parse_reach(args)
     return query
@@ -258,20 +260,18 @@ def datetime_interval(value: str | None) -> tuple[datetime | None, datetime | No
         try:
             return datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidInput(
-                f"datetime must be RFC 3339 (e.g. 2026-01-31T12:00:00Z) or an interval a/b, "
-                f"../b, a/..; got {value!r}", field="datetime", value=value) from None
+            raise InvalidInput(key="err_param_datetime", params={"value": value},
+                               field="datetime", value=value) from None
 
     if "/" in value:
         start_text, end_text = value.split("/", 1)
         start, end = parse(start_text), parse(end_text)
         if start and end and start > end:
-            raise InvalidInput("datetime interval starts after it ends", field="datetime",
-                               value=value)
+            raise InvalidInput(key="err_param_datetime_order", field="datetime", value=value)
         return start, end
     instant = parse(value)
     if instant is None:
-        raise InvalidInput("datetime '..' alone is not an instant", field="datetime", value=value)
+        raise InvalidInput(key="err_param_datetime_open", field="datetime", value=value)
     return instant, instant
 
 

@@ -28,9 +28,12 @@ def current_lang() -> str:
 
 def lang_url(lang: str) -> str:
     """This page in ``lang``, with every other query parameter kept (filters, profile …)."""
+    from landreg.web.auth import safe_next
     from landreg.web.params import url_with_query
 
-    items = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    # ``next`` is kept only as the login would follow it: a hostile one is not echoed
+    items = [(k, safe_next(v) if k == "next" else v)
+             for k, v in request.args.items(multi=True) if k != "lang"]
     if i18n.pick_lang(lang) != "nb":
         items.append(("lang", i18n.pick_lang(lang)))
     return url_with_query(request.endpoint or "pages.map_page", items,

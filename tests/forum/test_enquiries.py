@@ -28,12 +28,12 @@ def cleanup(database_url):
 
 
 def _post(client, **fields):
-    html = client.get("/enquiry").get_data(as_text=True)
+    html = client.get("/enquiry?lang=en").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     data = {"company": f"TEST {uuid.uuid4().hex[:6]}", "profile": "logistics",
             "email": "post@firma.example", "consent": "true", "csrf_token": token}
     data.update({k: v for k, v in fields.items() if not k.startswith("_")})
-    return client.post("/enquiry", data=data,
+    return client.post("/enquiry?lang=en", data=data,  # the messages below are English
                        environ_base={"REMOTE_ADDR": f"10.9.{uuid.uuid4().int % 250}.7"
                                      if not fields.get("_same_ip") else "10.9.8.7"})
 

@@ -107,7 +107,7 @@ def test_anonymous_api_write_is_told_to_log_in(client, logged_in, accounts, enqu
                         ("post", "/api/import")):
         res = getattr(client, method)(url, json={})
         assert res.status_code == 401, url
-        assert "log in or send an api token" in res.get_json()["description"].lower()
+        assert "logg inn (eller send en api-nøkkel" in res.get_json()["description"].lower()
     # with a session, CSRF still applies
     c = logged_in(accounts["kv"])
     res = c.post("/api/plots", json={})

@@ -144,4 +144,4 @@ def test_upload_over_the_request_limit_is_a_clear_413(accounts, database_url):
         "/api/import", headers={"Authorization": f"Bearer {accounts['token']}"},
         data={"kommune": "3401", "file": (io.BytesIO(b"x" * 20_000), "plan.gpkg")})
     assert res.status_code == 413
-    assert "larger than the limit" in res.get_json()["description"]
+    assert "større enn grensen" in res.get_json()["description"]  # nb: the default language
