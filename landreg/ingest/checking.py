@@ -23,6 +23,7 @@ from landreg.errors import InvalidCRS, InvalidInput, LandregError
 from landreg.ingest.crs import NORWAY_25833, STORE_EPSG, guess_crs
 from landreg.ingest.mapping import column_key
 from landreg.ingest.matching import GEOMETRY_TOLERANCE_M
+from landreg.ingest.messages import Message, keyed
 from landreg.ingest.readers import Source
 from landreg.ingest.report import Notes, OutsideRegion, Reason
 from landreg.registry.codes import REGION_KOMMUNER, NotBusinessLand
@@ -49,12 +50,14 @@ def check_geometries(series: gpd.GeoSeries, src: Source, reasons: Notes[Reason],
     types = shapely.get_type_id(raw)
     empty = shapely.is_missing(raw) | shapely.is_empty(raw)
     for i in np.flatnonzero(empty):
-        reasons[i].append(Reason("invalid_geometry", "geometry", "The feature has no geometry."))
+        reasons[i].append(Reason("invalid_geometry", "geometry", Message(
+            "The feature has no geometry.", "imp_r_no_geometry")))
     wrong = ~empty & (types != 3) & (types != 6)
     for i in np.flatnonzero(wrong):
         reasons[i].append(Reason("invalid_geometry", "geometry",
-                                 f"A plot must be a polygon or multipolygon, not a "
-                                 f"{raw[i].geom_type}."))
+                                 Message(f"A plot must be a polygon or multipolygon, not a "
+                                         f"{raw[i].geom_type}.", "imp_r_not_polygon",
+                                         type=raw[i].geom_type)))
     idx = np.flatnonzero(~empty & ~wrong)
     if len(idx) == 0:
         return out
@@ -70,33 +73,37 @@ def check_geometries(series: gpd.GeoSeries, src: Source, reasons: Notes[Reason],
         coords = shapely.get_coordinates(flat[:1000])
         looks = guess_crs(coords[:, 0], coords[:, 1])
         hint = f" They look like {looks}." if looks else ""
-        raise InvalidCRS(
+        raise keyed(InvalidCRS(
             f"{src.name}: no feature lies in Norway when its coordinates are read as "
             f"{src.crs_label}.{hint} Give the right CRS with --crs.",
             field="crs", value=src.crs_label, details={"looks_like": looks} if looks else None,
-        )
+        ), "imp_e_not_in_norway_looks" if looks else "imp_e_not_in_norway",
+            crs=src.crs_label, looks=looks or "")
     for k in np.flatnonzero(~in_norway):
         c = shapely.get_coordinates(flat[k])
         looks = guess_crs(c[:, 0], c[:, 1]) if k < 50 else None
         reasons[idx[k]].append(Reason(
             "invalid_crs", "geometry",
-            f"The coordinates are not in Norway when read as {src.crs_label}"
-            + (f"; they look like {looks}." if looks else ".")))
+            Message(f"The coordinates are not in Norway when read as {src.crs_label}"
+                    + (f"; they look like {looks}." if looks else "."),
+                    "imp_r_not_in_norway_looks" if looks else "imp_r_not_in_norway",
+                    crs=src.crs_label, looks=looks or "")))
     valid = shapely.is_valid(moved)
     good = in_norway.copy()
     for k in np.flatnonzero(in_norway & ~valid):
         fixed = _repair(moved[k]) if repair else None
         if fixed is not None:
             moved[k] = fixed
-            warnings[idx[k]].append("The polygon was not valid and has been repaired "
-                                    "(make_valid); check its outline.")
+            warnings[idx[k]].append(Message("The polygon was not valid and has been repaired "
+                                            "(make_valid); check its outline.", "imp_w_repaired"))
             continue
         reasons[idx[k]].append(Reason("invalid_geometry", "geometry", _invalid_message(
             flat[k], moved[k], src.crs_label)))
         good[k] = False
     area = shapely.area(moved)
     for k in np.flatnonzero(good & ~(area > 0)):
-        reasons[idx[k]].append(Reason("invalid_geometry", "geometry", "The polygon has no area."))
+        reasons[idx[k]].append(Reason("invalid_geometry", "geometry", Message(
+            "The polygon has no area.", "imp_r_no_area")))
         good[k] = False
     keep = idx[good]
     parts, part_of = shapely.get_parts(moved[good], return_index=True)
@@ -115,18 +122,25 @@ def _repair(geom: shapely.Geometry) -> shapely.Geometry | None:
 
 
 def _invalid_message(source_geom: shapely.Geometry, stored: shapely.Geometry,
-                     source_crs: str) -> str:
+                     source_crs: str) -> Message:
     # Say where in the file's own coordinates when the file's polygon is itself invalid.
     if not shapely.is_valid(source_geom):
-        reason, crs = shapely.is_valid_reason(source_geom), source_crs
+        reason, crs, key = shapely.is_valid_reason(source_geom), source_crs, "imp_r_invalid_at"
     else:
-        reason, crs = shapely.is_valid_reason(stored), f"EPSG:{STORE_EPSG}, after transformation"
+        reason, crs, key = (shapely.is_valid_reason(stored),
+                            f"EPSG:{STORE_EPSG}, after transformation", "imp_r_invalid_at_stored")
     if "[" in reason and reason.endswith("]"):
         what, where = reason[:-1].split("[", 1)
         x, y = (float(v) for v in where.split()[:2])
-        digits = 7 if abs(x) <= 180 and abs(y) <= 90 else 1
-        reason = f"{what.lower()} at {x:.{digits}f} {y:.{digits}f} ({crs})"
-    return f"The polygon is not valid: {reason}."
+        text = f"{what.lower()} at {_coordinate(x, x, y)} {_coordinate(y, x, y)} ({crs})"
+        return Message(f"The polygon is not valid: {text}.", key, what=what.strip(),
+                       x=_coordinate(x, x, y), y=_coordinate(y, x, y), crs=source_crs)
+    return Message(f"The polygon is not valid: {reason}.", "imp_r_invalid", what=reason)
+
+
+def _coordinate(value: float, x: float, y: float) -> str:
+    """A coordinate for a message: 7 decimals in degrees, 1 in metres (no grouping)."""
+    return f"{value:.{7 if abs(x) <= 180 and abs(y) <= 90 else 1}f}"
 
 
 def _plain(value: Any) -> Any:
@@ -206,7 +220,10 @@ def check_attributes(frame: pd.DataFrame, columns: dict[str, str], reasons: Note
             except NotBusinessLand as exc:
                 skip[v] = exc.details["skip"]
             except LandregError as exc:
-                errors[v] = Reason(exc.code, name, f"{exc.message} (column {column!r})")
+                errors[v] = Reason(exc.code, name, Message(
+                    f"{exc.message} (column {column!r})",
+                    "imp_r_unknown_code" if exc.code == "unknown_code" else "imp_r_bad_value",
+                    field=name, column=column, value=str(v)))
         column_cells = pd.Series(cells, dtype=object)
         if skip:
             for i in np.flatnonzero(column_cells.isin(list(skip)).to_numpy()):
@@ -258,8 +275,10 @@ def place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune:
     for p in np.flatnonzero(out_of_region):
         reasons[idx[p]].append(Reason(
             "outside_region", "geometry",
-            f"{_amount(outside[p])} of the plot's {_amount(total[p])} lie outside the "
-            "seven Glåmdalen kommuner. A plot must lie inside the region."))
+            Message(f"{_amount(outside[p])} of the plot's {_amount(total[p])} lie outside the "
+                    "seven Glåmdalen kommuner. A plot must lie inside the region.",
+                    "imp_r_outside_region", outside_m2=float(outside[p]),
+                    total_m2=float(total[p]))))
     placed = idx[~out_of_region]
     best[placed] = top_k[~out_of_region]
     in_kommune = np.zeros(len(idx))
@@ -273,27 +292,37 @@ def place(session: Session, geoms: np.ndarray, given: list[Any] | None, kommune:
         if kommune is not None and k != kommune:
             reasons[i].append(Reason(
                 "outside_kommune", "geometry",
-                f"The plot lies in {k} {REGION_KOMMUNER[k]}, not in {kommune} "
-                f"{REGION_KOMMUNER[kommune]}, which this import is for."))
+                Message(f"The plot lies in {k} {REGION_KOMMUNER[k]}, not in {kommune} "
+                        f"{REGION_KOMMUNER[kommune]}, which this import is for.",
+                        "imp_r_other_kommune", k=k, kname=REGION_KOMMUNER[k], kommune=kommune,
+                        kommune_name=REGION_KOMMUNER[kommune])))
         elif kommune is not None and foreign[p] > FOREIGN_TOLERANCE * inside[p]:
             reasons[i].append(Reason(
                 "outside_kommune", "geometry",
-                f"{_amount(foreign[p])} of the plot's {_amount(inside[p])} lie outside "
-                f"{kommune} {REGION_KOMMUNER[kommune]}, which this import is for (at most "
-                f"{FOREIGN_TOLERANCE:.0%} may cross its border)."))
+                Message(f"{_amount(foreign[p])} of the plot's {_amount(inside[p])} lie "
+                        f"outside {kommune} {REGION_KOMMUNER[kommune]}, which this import is "
+                        f"for (at most {FOREIGN_TOLERANCE:.0%} may cross its border).",
+                        "imp_r_crosses_kommune", foreign_m2=float(foreign[p]),
+                        inside_m2=float(inside[p]), kommune=kommune,
+                        kommune_name=REGION_KOMMUNER[kommune],
+                        pct=round(FOREIGN_TOLERANCE * 100))))
         elif given is not None and given[i] is not None and given[i] != k:
             reasons[i].append(Reason(
                 "invalid_input", "kommunenummer",
-                f"kommunenummer {given[i]} does not match the geometry: the plot lies in "
-                f"{k} {REGION_KOMMUNER[k]}."))
+                Message(f"kommunenummer {given[i]} does not match the geometry: the plot lies "
+                        f"in {k} {REGION_KOMMUNER[k]}.", "imp_r_kommunenummer",
+                        given=str(given[i]), k=k, kname=REGION_KOMMUNER[k])))
     parts = shares[shares["a"] > 0.5]  # 0.0005 daa, as registry.placement counts a share
     crossing = parts[parts.duplicated("ord", keep=False)]
     for i, part in crossing.groupby("ord"):
         if best[i] is None:
             continue
         split = ", ".join(f"{r.k}: {r.a / 1000:.1f} daa" for r in part.itertuples())
-        warnings[i].append(f"The plot crosses a kommune border ({split}); it is filed under "
-                           f"{best[i]} {REGION_KOMMUNER[best[i]]}, which holds the larger part.")
+        warnings[i].append(Message(
+            f"The plot crosses a kommune border ({split}); it is filed under "
+            f"{best[i]} {REGION_KOMMUNER[best[i]]}, which holds the larger part.",
+            "imp_w_crosses_border", split=[(r.k, float(r.a)) for r in part.itertuples()],
+            k=best[i], kname=REGION_KOMMUNER[best[i]]))
     return best
 
 
@@ -313,10 +342,11 @@ def nothing_in_region(name: str, geoms: np.ndarray, reasons: Notes[Reason]) -> N
     lon, lat = gpd.GeoSeries([shapely.Point((minx + maxx) / 2, (miny + maxy) / 2)],
                              crs=STORE_EPSG).to_crs(4326).iloc[0].coords[0]
     listed = ", ".join(f"{k} {v}" for k, v in REGION_KOMMUNER.items())
-    raise OutsideRegion(
+    raise keyed(OutsideRegion(
         f"{name}: none of its {len(idx)} areas lies in the seven Glåmdalen kommuner ({listed}); "
         f"the file lies around {lat:.3f}° N {lon:.3f}° E. Is it the right file?",
-        field="file", details={"lat": round(lat, 4), "lon": round(lon, 4)})
+        field="file", details={"lat": round(lat, 4), "lon": round(lon, 4)}), "imp_e_outside_region",
+                count=len(idx), kommuner=listed, lat=f"{lat:.3f}", lon=f"{lon:.3f}")
 
 
 def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray,

@@ -72,6 +72,7 @@ from landreg.ingest.mapping import (
     resolve_mapping,
 )
 from landreg.ingest.matching import GEOMETRY_TOLERANCE_M, classify
+from landreg.ingest.messages import Message
 from landreg.ingest.readers import DEFAULT_LIMITS, MissingCRS, ReadLimits, Source, read_source
 from landreg.ingest.report import (
     ACTIONS,
@@ -149,8 +150,8 @@ def plan_import(
     n = len(frame)
     notify("read", n, n)
     columns, ignored = resolve_mapping([c for c in frame.columns if c != "geometry"], mapping)
-    notes = [NOT_MAPPED[column_key(c)].format(column=c) for c in ignored
-             if column_key(c) in NOT_MAPPED]
+    notes = [Message(NOT_MAPPED[column_key(c)].format(column=c), f"imp_w_{column_key(c)}",
+                     column=c) for c in ignored if column_key(c) in NOT_MAPPED]
     # Sparse: only features with something to say get an entry.
     reasons: Notes[Reason] = defaultdict(list)
     warnings: Notes[str] = defaultdict(list)

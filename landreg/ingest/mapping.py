@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from landreg.errors import InvalidInput
+from landreg.ingest.messages import keyed
 from landreg.registry.fields import (
     EDITABLE_FIELDS,
 )
@@ -97,22 +98,23 @@ def resolve_mapping(
     for given_field, column in (mapping or {}).items():
         f = field_by_key.get(column_key(given_field))
         if f is None:
-            raise InvalidInput(
+            raise keyed(InvalidInput(
                 f"Unknown field {given_field!r} in the mapping. "
                 f"Fields: {', '.join(IMPORT_FIELDS)}.",
                 field="mapping", value=given_field,
-            )
+            ), "imp_e_mapping_field", given=str(given_field), fields=", ".join(IMPORT_FIELDS))
         if column is None or not str(column).strip():
             off.add(f)
             continue
         found = column if column in cols else next(
             (c for c in cols if c.lower() == str(column).lower()), None)
         if found is None:
-            raise InvalidInput(
+            raise keyed(InvalidInput(
                 f"The mapping {given_field}={column} names a column the file does not have. "
                 f"Its columns are: {', '.join(cols) or 'none'}.",
                 field="mapping", value=column,
-            )
+            ), "imp_e_mapping_column", given=f"{given_field}={column}",
+                columns=", ".join(cols) or "–")
         chosen[f] = found
     used = set(chosen.values())
     alias_of = {column_key(a): f for f, aliases in ALIASES.items() for a in aliases}

@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 from sqlalchemy.orm import Session
 
+from landreg.ingest.messages import Message
 from landreg.ingest.readers import Source
 from landreg.ingest.report import ImportReport, Notes, Reason
 from landreg.models import Plot
@@ -107,9 +108,10 @@ def classify(session: Session, src: Source, kommune: str | None, columns: dict[s
     for (k, ref), group in dups.groupby(["k", "ref"]):
         listed = ", ".join(str(i + 1) for i in group.index)
         for i in group.index:
-            reasons[i].append(Reason("duplicate_ref", "external_ref",
-                                     f"external_ref {ref!r} appears {len(group)} times in "
-                                     f"kommune {k} (features {listed})."))
+            reasons[i].append(Reason("duplicate_ref", "external_ref", Message(
+                f"external_ref {ref!r} appears {len(group)} times in kommune {k} "
+                f"(features {listed}).", "imp_r_duplicate_ref", ref=str(ref),
+                count=len(group), kommune=k, rows=listed)))
     ok = np.ones(n, dtype=bool)
     ok[[i for i, r in reasons.items() if r]] = False
     ok[skipped] = False
@@ -159,13 +161,19 @@ def classify(session: Session, src: Source, kommune: str | None, columns: dict[s
                 taken.add(j)
                 by_outline.append(i)
 
-    for req in REQUIRED_ON_CREATE:  # a new plot needs a name and an arealformål
-        missing = ok & (match < 0) & pd.isna(values.get(req, nothing))
+    # A new plot needs a name and an arealformål. Said also of a feature rejected for
+    # something else when it can only be new (no reference, no id): every reason at once.
+    new = (match < 0) & ~skipped & (ok | (feat["ref"].isna() & feat["lid"].isna()).to_numpy())
+    for req in REQUIRED_ON_CREATE:
+        missing = new & pd.isna(values.get(req, nothing))
+        missing[[i for i, rs in reasons.items() if any(r.field == req for r in rs)]] = False
         for i in np.flatnonzero(missing):
             how = (f"column {columns[req]!r} is empty" if req in columns else
                    f"no column holds it: map one with --map {req}=COLUMN")
-            reasons[i].append(Reason("missing_field", req,
-                                     f"{req} is required for a new plot ({how})."))
+            reasons[i].append(Reason("missing_field", req, Message(
+                f"{req} is required for a new plot ({how}).",
+                "imp_r_missing_empty" if req in columns else "imp_r_missing_nocolumn",
+                field=req, column=columns.get(req, ""))))
         ok &= ~missing
 
     action = np.where(ok, np.where(match >= 0, "update", "create"), "rejected").astype(object)

@@ -65,6 +65,7 @@ from pyproj import CRS
 from landreg.csvcells import unsafe_cell
 from landreg.errors import InvalidCRS, InvalidInput, LandregError, TooLarge
 from landreg.ingest.crs import parse_crs
+from landreg.ingest.messages import Message, keyed
 
 MiB = 2**20
 
@@ -264,11 +265,11 @@ def _read_source(path: Path, layer: str | None, crs: object, wkt_column: str | N
         raise UnreadableFile(f"There is no file {path}.", field="file", value=str(path))
     size = path.stat().st_size
     if size > limits.max_bytes:
-        raise FileTooLarge(
+        raise keyed(FileTooLarge(
             f"{path.name} is {size / MiB:.1f} MiB; the limit is {limits.max_bytes / MiB:.1f} MiB.",
             field="file", value=str(path),
             details={"bytes": size, "max_bytes": limits.max_bytes},
-        )
+        ), "imp_e_too_large", size=size / MiB, limit=limits.max_bytes / MiB)
     given = parse_crs(crs) if crs is not None and str(crs).strip() else None
     if fmt == "CSV with WKT":
         frame, used_layer = _read_csv(path, wkt_column), None
@@ -307,7 +308,10 @@ def _for_user(exc: LandregError, path: Path, shown: str) -> LandregError:
         text = known.sub(lambda _: shown, text)
         return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or shown, text)
 
-    exc.message = clean(exc.message)
+    message = exc.message
+    exc.message = clean(message)
+    if isinstance(message, Message):  # keep what the page needs to say it in Norwegian
+        exc.message = Message(exc.message, message.key, **message.params)
     exc.args = (exc.message,)
     if isinstance(exc.value, str | Path) and (str(exc.value) == str(path) or "/" in str(exc.value)):
         exc.value = shown if str(exc.value) == str(path) else clean(str(exc.value))
@@ -319,10 +323,10 @@ def _format_of(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(set(FORMATS)))
-        raise UnreadableFile(
+        raise keyed(UnreadableFile(
             f"{path.name}: unknown file type {path.suffix or '(no suffix)'!r}. Supported: {known}.",
             field="file", value=str(path),
-        )
+        ), "imp_e_unknown_type", suffix=path.suffix or "–", types=known)
     return fmt
 
 
@@ -342,10 +346,10 @@ def _with_crs(frame: gpd.GeoDataFrame, path: Path, fmt: str, layer: str | None,
         raise MissingCRS(msg, field="crs", value=str(path))
     if given is not None:
         if declared is not None and not CRS(declared).equals(given):
-            warnings.append(
+            warnings.append(Message(
                 f"The file declares {crs_label(CRS(declared))}; its coordinates were read as "
-                f"{crs_label(given)} because that CRS was given."
-            )
+                f"{crs_label(given)} because that CRS was given.", "imp_w_crs_override",
+                declared=crs_label(CRS(declared)), given=crs_label(given)))
         frame = frame.set_crs(given, allow_override=True)
     return Source(frame=frame, path=path, format=fmt, layer=layer, crs=CRS(frame.crs),
                   declared_crs=CRS(declared) if declared is not None else None,
@@ -383,10 +387,10 @@ def _read_ogr(shown: Path, path: Path, layer: str | None,
             polygonal.sort(key=lambda n: not any(w in n.lower() for w in _PURPOSE_LAYERS))
         if not polygonal:
             listed = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in layers)
-            raise NotSpatial(
+            raise keyed(NotSpatial(
                 f"{shown.name} has no polygon layer to import plots from (layers: {listed}).",
                 field="file", value=str(shown),
-            )
+            ), "imp_e_no_polygon_layer", layers=listed)
         layer = polygonal[0]
     try:
         frame = pyogrio.read_dataframe(source, layer=layer, **_OPEN_OPTIONS.get(fmt, {}))
@@ -513,9 +517,10 @@ def _read_sosi(path: Path) -> gpd.GeoDataFrame:
 
 def _not_a(shown: Path, fmt: str, why: str) -> UnreadableFile:
     kind = "Shapefile" if fmt == "zipped Shapefile" else fmt
-    return UnreadableFile(
+    return keyed(UnreadableFile(
         f"{shown.name} could not be read: it is not a {kind} file ({why}). Save it from "
-        f"your GIS as {kind} and try again.", field="file", value=str(shown))
+        f"your GIS as {kind} and try again.", field="file", value=str(shown)),
+        "imp_e_not_a", kind=kind)
 
 
 _CRS_MEMBER = re.compile(rb'"crs"\s*:\s*')
@@ -531,11 +536,11 @@ def _check_geojson_crs(shown: Path, path: Path) -> None:
         except ValueError:
             continue
         if isinstance(value, dict) and str(value.get("type", "name")).lower() != "name":
-            raise UnreadableFile(
+            raise keyed(UnreadableFile(
                 f"{shown.name} names its coordinate reference system by a link "
                 f"({value.get('type')!r}), which is not read. Use a named CRS such as "
                 '"urn:ogc:def:crs:EPSG::25833", or none (longitude/latitude).',
-                field="file", value=str(shown))
+                field="file", value=str(shown)), "imp_e_crs_link")
 
 
 def _maybe_polygons(geometry_type: str) -> bool:
@@ -547,11 +552,11 @@ def _unreadable(path: Path, exc: Exception, inner: Path | None = None) -> Unread
     # GDAL names the file it opened: show the user's file name, never a temporary folder.
     detail = str(exc).split(";")[0].replace(str(inner or path), path.name)
     detail = detail.replace(str(path), path.name)
-    return UnreadableFile(
+    return keyed(UnreadableFile(
         f"{path.name} could not be read: it is damaged or not a {_format_of(path)} file "
         f"({detail}).",
         field="file", value=str(path),
-    )
+    ), "imp_e_damaged", kind=_format_of(path))
 
 
 # --- CSV with WKT -------------------------------------------------------------------------
@@ -587,11 +592,11 @@ def _read_csv(path: Path, wkt_column: str | None) -> gpd.GeoDataFrame:
     if column is None:
         cols = ", ".join(map(str, table.columns)) or "none"
         looked = f"a column {wkt_column!r}" if wkt_column else ", ".join(WKT_COLUMNS)
-        raise NotSpatial(
+        raise keyed(NotSpatial(
             f"{path.name} has no WKT geometry column (looked for {looked}; its columns are "
             f"{cols}). Name the column with --wkt-column.",
             field="wkt_column", value=wkt_column,
-        )
+        ), "imp_e_no_wkt_column", looked=", ".join(WKT_COLUMNS), columns=cols)
     text = table.pop(column).str.strip()
     geoms = shapely.from_wkt(text.where(text != "", None).to_numpy(), on_invalid="ignore")
     if len(table) and shapely.is_missing(geoms).all():
@@ -631,35 +636,35 @@ def _unzipped(path: Path, limits: ReadLimits) -> Iterator[Path]:
 
 def _check_members(path: Path, members: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
     if len(members) > limits.max_members:
-        raise FileTooLarge(
+        raise keyed(FileTooLarge(
             f"{path.name} holds {len(members)} files; at most {limits.max_members} are accepted "
             "(a Shapefile needs 3–8).",
             field="file", value=str(path), details={"members": len(members)},
-        )
+        ), "imp_e_too_many_members", count=len(members), limit=limits.max_members)
     declared = sum(m.file_size for m in members)
     if declared > limits.max_unzipped_bytes:
-        raise FileTooLarge(
+        raise keyed(FileTooLarge(
             f"{path.name} would unpack to {declared / MiB:,.0f} MiB; the limit is "
             f"{limits.max_unzipped_bytes / MiB:,.0f} MiB. Refused (this is how zip bombs look).",
             field="file", value=str(path), details={"uncompressed_bytes": declared},
-        )
+        ), "imp_e_zip_bomb", size=declared / MiB, limit=limits.max_unzipped_bytes / MiB)
     for m in members:
         name = m.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
         is_link = stat.S_ISLNK(m.external_attr >> 16)
         if PurePosixPath(name).suffix.lower() in ARCHIVE_SUFFIXES:
-            raise UnsafeArchive(
+            raise keyed(UnsafeArchive(
                 f"{path.name} contains another archive ({m.filename!r}). Put the Shapefile's "
                 "own files (.shp, .dbf, .shx, .prj) directly into one zip.",
                 field="file", value=str(path),
-            )
+            ), "imp_e_nested_archive", member=m.filename)
         if (name.startswith("/") or ".." in parts or (parts and ":" in parts[0])
                 or is_link or not parts):
-            raise UnsafeArchive(
+            raise keyed(UnsafeArchive(
                 f"{path.name} contains the member {m.filename!r}, which points outside the "
                 "archive's folder (an absolute path, '..' or a link). The archive was refused.",
                 field="file", value=str(path),
-            )
+            ), "imp_e_escaping_member", member=m.filename)
 
 
 def _copy_limited(src: io.BufferedIOBase, dst: io.BufferedIOBase, budget: int, path: Path,
@@ -667,11 +672,11 @@ def _copy_limited(src: io.BufferedIOBase, dst: io.BufferedIOBase, budget: int, p
     while chunk := src.read(MiB):
         budget -= len(chunk)
         if budget < 0:
-            raise FileTooLarge(
+            raise keyed(FileTooLarge(
                 f"{path.name} unpacks to more than {limits.max_unzipped_bytes / MiB:,.0f} MiB "
                 "(more than its headers declare). Refused.",
                 field="file", value=str(path),
-            )
+            ), "imp_e_unpacks_more", limit=limits.max_unzipped_bytes / MiB)
         dst.write(chunk)
     return budget
 
@@ -680,8 +685,8 @@ def _pick_shapefile(path: Path, folder: Path, layer: str | None) -> Path:
     shps = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".shp"
                   and "__MACOSX" not in p.parts)
     if not shps:
-        raise NotSpatial(f"{path.name} holds no Shapefile (.shp).", field="file",
-                         value=str(path))
+        raise keyed(NotSpatial(f"{path.name} holds no Shapefile (.shp).", field="file",
+                         value=str(path)), "imp_e_no_shapefile")
     if layer is not None:
         chosen = [p for p in shps if p.stem == layer]
         if not chosen:
@@ -695,11 +700,11 @@ def _pick_shapefile(path: Path, folder: Path, layer: str | None) -> Path:
     siblings = {p.suffix.lower() for p in shp.parent.iterdir() if p.stem == shp.stem}
     missing = [s for s in _SHP_PARTS if s not in siblings]
     if missing:
-        raise UnreadableFile(
+        raise keyed(UnreadableFile(
             f"{path.name} holds {shp.name} but not {' or '.join(shp.stem + s for s in missing)}:"
             " a Shapefile needs its .shp, .dbf and .shx (and .prj for the CRS).",
             field="file", value=str(path),
-        )
+        ), "imp_e_shapefile_parts", shp=shp.name, missing=" / ".join(shp.stem + s for s in missing))
     return shp
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from landreg.errors import InvalidInput, LandregError
+from landreg.ingest.messages import Message, render, skip_label
 
 #: ``skipped``: an area that is not business land (a road, housing, LNFR …) in a mixed plan.
 ACTIONS = ("create", "update", "unchanged", "skipped", "rejected")
@@ -32,8 +33,9 @@ class ImportRejected(InvalidInput):
     def __init__(self, report: ImportReport) -> None:
         rejected = report.counts["rejected"]
         super().__init__(
-            f"{rejected} of {len(report)} features were rejected, so nothing was "
-            "written. Fix them, or import the others with --allow-partial.",
+            Message(f"{rejected} of {len(report)} features were rejected, so nothing was "
+                    "written. Fix them, or import the others with --allow-partial.",
+                    "imp_e_rejected", rejected=rejected, total=len(report)),
             details={"counts": report.counts},
         )
         self.report = report
@@ -78,20 +80,20 @@ class FeatureResult:
     warnings: list[str] = field(default_factory=list)
     skipped: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """A JSON-ready dict; messages in ``lang`` (``nb``/``en``) when given, else as made."""
         out: dict[str, Any] = {"row": self.row, "action": self.action,
                                "external_ref": self.external_ref, "name": self.name,
                                "kommunenummer": self.kommunenummer, "plot_id": self.plot_id}
         if self.changes:
             out["changes"] = list(self.changes)
         if self.reasons:
-            out["reasons"] = [{"code": r.code, "field": r.field, "message": r.message}
-                              for r in self.reasons]
+            out["reasons"] = [{"code": r.code, "field": r.field,
+                               "message": render(r.message, lang)} for r in self.reasons]
         if self.warnings:
-            out["warnings"] = self.warnings
+            out["warnings"] = [render(w, lang) for w in self.warnings]
         if self.skipped:
-            out["skipped"] = self.skipped
+            out["skipped"] = skip_label(self.skipped, lang)
         return out
 
 
@@ -184,15 +186,18 @@ class ImportReport:
             warnings=self._notes.get(i, []),
             skipped=none_if_nan(r["skip"]) if "skip" in r else None)
 
-    def to_dict(self, *, max_features: int | None = None) -> dict[str, Any]:
-        """A JSON-ready summary; ``max_features`` caps the per-feature list."""
+    def to_dict(self, *, max_features: int | None = None,
+                lang: str | None = None) -> dict[str, Any]:
+        """A JSON-ready summary; ``max_features`` caps the per-feature list; messages in
+        ``lang`` (``nb``/``en``, see :mod:`landreg.ingest.messages`) when given."""
         n = len(self._table) if max_features is None else min(max_features, len(self._table))
         return {"source": self.source, "format": self.format, "layer": self.layer,
                 "crs": self.crs, "kommune": self.kommune, "mapping": self.mapping,
                 "ignored_columns": self.ignored_columns, "counts": self.counts,
-                "skipped_by_code": self.skipped_by_code,
-                "warnings": self.warnings, "applied": self.applied,
-                "features": [self._feature(i).to_dict() for i in range(n)]}
+                "skipped_by_code": {skip_label(k, lang): v
+                                    for k, v in self.skipped_by_code.items()},
+                "warnings": [render(w, lang) for w in self.warnings], "applied": self.applied,
+                "features": [self._feature(i).to_dict(lang) for i in range(n)]}
 
 
 def none_if_nan(value: Any) -> Any:
