@@ -43,7 +43,7 @@ _STAGE_GEOM = "landreg_import_geom"
 
 
 def check_geometries(series: gpd.GeoSeries, src: Source, reasons: Notes[Reason],
-                warnings: Notes[str], repair: bool) -> np.ndarray:
+                     warnings: Notes[str], repair: bool) -> np.ndarray:
     """Valid MultiPolygons in EPSG:25833 (None where rejected), for the whole column at once."""
     raw = np.asarray(series.array, dtype=object)
     out = np.full(len(raw), None, dtype=object)
@@ -199,7 +199,7 @@ def _clean_one(name: str, value: Any) -> dict[str, Any]:
 
 
 def check_attributes(frame: pd.DataFrame, columns: dict[str, str], reasons: Notes[Reason],
-                skips: dict[int, str]) -> dict[str, np.ndarray]:
+                     skips: dict[int, str]) -> dict[str, np.ndarray]:
     """Checked values per field (None = empty), each distinct value checked once.
 
     A national arealformål that is not business land puts the feature into ``skips`` (row →
@@ -396,6 +396,7 @@ def _shares(session: Session, geoms: np.ndarray, idx: np.ndarray,
 
 
 def check_user(user: str) -> str:
+    """The user name for the history, stripped; an empty one is refused."""
     t = (user or "").strip()
     if not t:
         raise InvalidInput("Every import needs a user name for the history.", field="user")

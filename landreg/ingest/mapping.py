@@ -62,6 +62,7 @@ PLAN_ID_COLUMNS = frozenset({"planidentifikasjon", "planid", "planident"})
 
 
 def column_key(name: object) -> str:
+    """A column name compared without case, accents (æ→ae, ø→o, å→a) or punctuation."""
     t = str(name).strip().lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")
     return "".join(c for c in t if c.isalnum())
 

@@ -89,6 +89,8 @@ def classify(session: Session, src: Source, kommune: str | None, columns: dict[s
               best: np.ndarray, reasons: Notes[Reason],
               warnings: Notes[str], skips: dict[int, str],
               outline: dict[int, int] | None = None) -> ImportReport:
+    """Per feature: match it to a stored plot, decide its action and what changes, and
+    make the report with the rows :func:`~landreg.ingest.writing.apply_import` writes."""
     n = len(geoms)
     skipped = np.zeros(n, dtype=bool)
     skipped[list(skips)] = True

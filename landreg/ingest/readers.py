@@ -34,40 +34,37 @@ its driver, and after opening the driver GDAL actually used must be the expected
 the whole process anyway (``landreg.gdalenv``). Every message names the user's file
 (``name``), never a server path: :func:`read_source` is the one place reader errors leave.
 
-Zip archives are opened defensively: the archive's size, its number of members and their
-total uncompressed size are limited (:class:`ReadLimits`), member paths that are absolute or
-climb out with ``..`` are refused, as are links and archives inside the archive, and members
-are extracted with a byte counter, so a header that lies about its size cannot fill the disk
-either.
+Zip archives are opened defensively (``landreg.ingest.archives``); CSV with WKT is read by
+``landreg.ingest.csvwkt``; the limits and the errors are in ``landreg.ingest.limits``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-import stat
-import tempfile
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import pyogrio
 import pyogrio.errors
-import shapely
 from pyproj import CRS
 
-from landreg.csvcells import unsafe_cell
-from landreg.errors import InvalidCRS, InvalidInput, LandregError, TooLarge
+from landreg.errors import InvalidInput, LandregError
+from landreg.ingest.archives import ARCHIVE_SUFFIXES, unzipped
 from landreg.ingest.crs import parse_crs
+from landreg.ingest.csvwkt import WKT_COLUMNS, read_csv
+from landreg.ingest.limits import (
+    DEFAULT_LIMITS,
+    FileTooLarge,
+    MiB,
+    MissingCRS,
+    NotSpatial,
+    ReadLimits,
+    UnreadableFile,
+    UnsafeArchive,
+)
 from landreg.ingest.messages import Message, keyed
-
-MiB = 2**20
 
 #: Suffix → format name. The order is the one listed in messages.
 FORMATS: dict[str, str] = {
@@ -90,64 +87,9 @@ DRIVERS: dict[str, str] = {
     "FlatGeobuf": "FlatGeobuf",
     "plan GML": "GML",
 }
-#: Members of a zip archive that are archives themselves (refused: they hide their contents).
-ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar", ".kmz")
-#: Column names tried, in order and ignoring case, for the WKT geometry of a CSV file.
-WKT_COLUMNS: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
 _SHP_PARTS = (".dbf", ".shx")
 
 
-class UnreadableFile(InvalidInput):
-    """Raised when a file is corrupt, of an unknown format or cannot be opened."""
-
-    code = "unreadable_file"
-
-
-class NotSpatial(InvalidInput):
-    """Raised when a file (or the chosen layer) holds no geometries to import."""
-
-    code = "not_spatial"
-
-
-class FileTooLarge(TooLarge):
-    """Raised when a file, or an archive's contents, exceed the configured limits."""
-
-    code = "file_too_large"
-
-
-class UnsafeArchive(InvalidInput):
-    """Raised when a zip archive has absolute, ``..`` or link members."""
-
-    code = "unsafe_archive"
-
-
-class MissingCRS(InvalidCRS):
-    """Raised when neither the file nor the caller says which CRS the coordinates are in."""
-
-    code = "missing_crs"
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """How much a file may hold before it is refused.
-
-    Attributes
-    ----------
-    max_bytes:
-        Size of the file as given (bytes). Default 512 MiB: a 100,000-plot GeoPackage is ~30 MiB.
-    max_unzipped_bytes:
-        Total uncompressed size of a zip archive's members (bytes), checked from the headers
-        before extracting and again while extracting. Default 2 GiB.
-    max_members:
-        Number of members in a zip archive. Default 64 (a Shapefile has 3–8 files).
-    """
-
-    max_bytes: int = 512 * MiB
-    max_unzipped_bytes: int = 2048 * MiB
-    max_members: int = 64
-
-
-DEFAULT_LIMITS = ReadLimits()
 
 
 @dataclass
@@ -272,13 +214,13 @@ def _read_source(path: Path, layer: str | None, crs: object, wkt_column: str | N
         ), "imp_e_too_large", size=size / MiB, limit=limits.max_bytes / MiB)
     given = parse_crs(crs) if crs is not None and str(crs).strip() else None
     if fmt == "CSV with WKT":
-        frame, used_layer = _read_csv(path, wkt_column), None
+        frame, used_layer = read_csv(path, wkt_column), None
         if given is None:
             given = _crs_column(frame, path)
     elif fmt == "SOSI":
         frame, used_layer = _read_sosi(path), None
     elif fmt == "zipped Shapefile":
-        with _unzipped(path, limits) as folder:
+        with unzipped(path, limits) as folder:
             shp = _pick_shapefile(path, folder, layer)
             frame, used_layer = _read_ogr(path, shp, None, fmt)
             used_layer = shp.stem
@@ -559,126 +501,6 @@ def _unreadable(path: Path, exc: Exception, inner: Path | None = None) -> Unread
     ), "imp_e_damaged", kind=_format_of(path))
 
 
-# --- CSV with WKT -------------------------------------------------------------------------
-
-
-def _read_csv(path: Path, wkt_column: str | None) -> gpd.GeoDataFrame:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            content = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes (almost) anything
-        raise UnreadableFile(f"{path.name} is not UTF-8 or Windows-1252 text.", field="file",
-                             value=str(path))
-    if "\x00" in content[:4096]:
-        raise UnreadableFile(f"{path.name} could not be read: it is not a text (CSV) file.",
-                             field="file", value=str(path))
-    # WKT is full of commas: a semicolon or tab file is told apart by its header line.
-    header = content.split("\n", 1)[0]
-    sep = max((";", "\t", ","), key=header.count) if header else ","
-    try:
-        table = pd.read_csv(io.StringIO(content), sep=sep, dtype=str, keep_default_na=False,
-                            skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise UnreadableFile(f"{path.name} could not be read as CSV ({exc}).", field="file",
-                             value=str(path)) from None
-    table = table.map(unsafe_cell)  # our CSV exports quote formula-like text (csvcells)
-    by_lower = {str(c).strip().lower(): c for c in table.columns}
-    wanted = (wkt_column,) if wkt_column else WKT_COLUMNS
-    column = next((by_lower[w.lower()] for w in wanted if w.lower() in by_lower), None)
-    if column is None:
-        cols = ", ".join(map(str, table.columns)) or "none"
-        looked = f"a column {wkt_column!r}" if wkt_column else ", ".join(WKT_COLUMNS)
-        raise keyed(NotSpatial(
-            f"{path.name} has no WKT geometry column (looked for {looked}; its columns are "
-            f"{cols}). Name the column with --wkt-column.",
-            field="wkt_column", value=wkt_column,
-        ), "imp_e_no_wkt_column", looked=", ".join(WKT_COLUMNS), columns=cols)
-    text = table.pop(column).str.strip()
-    geoms = shapely.from_wkt(text.where(text != "", None).to_numpy(), on_invalid="ignore")
-    if len(table) and shapely.is_missing(geoms).all():
-        raise NotSpatial(f"{path.name}: no row of column {column!r} holds readable WKT.",
-                         field="wkt_column", value=str(column))
-    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms, index=table.index), crs=None)
-
-
-# --- zip archives -------------------------------------------------------------------------
-
-
-@contextmanager
-def _unzipped(path: Path, limits: ReadLimits) -> Iterator[Path]:
-    """Extract a zip archive safely into a temporary folder that is removed afterwards."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UnreadableFile(f"{path.name} could not be read: it is not a valid zip archive "
-                             f"({exc}).", field="file", value=str(path)) from None
-    with archive, tempfile.TemporaryDirectory(prefix="landreg-zip-") as tmp:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        _check_members(path, members, limits)
-        root = Path(tmp)
-        budget = limits.max_unzipped_bytes
-        for member in members:
-            target = root.joinpath(*PurePosixPath(member.filename.replace("\\", "/")).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with archive.open(member) as src, open(target, "wb") as dst:
-                    budget = _copy_limited(src, dst, budget, path, limits)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-                raise UnreadableFile(f"{path.name}: member {member.filename} could not be "
-                                     f"extracted ({exc}).", field="file",
-                                     value=str(path)) from None
-        yield root
-
-
-def _check_members(path: Path, members: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
-    if len(members) > limits.max_members:
-        raise keyed(FileTooLarge(
-            f"{path.name} holds {len(members)} files; at most {limits.max_members} are accepted "
-            "(a Shapefile needs 3–8).",
-            field="file", value=str(path), details={"members": len(members)},
-        ), "imp_e_too_many_members", count=len(members), limit=limits.max_members)
-    declared = sum(m.file_size for m in members)
-    if declared > limits.max_unzipped_bytes:
-        raise keyed(FileTooLarge(
-            f"{path.name} would unpack to {declared / MiB:,.0f} MiB; the limit is "
-            f"{limits.max_unzipped_bytes / MiB:,.0f} MiB. Refused (this is how zip bombs look).",
-            field="file", value=str(path), details={"uncompressed_bytes": declared},
-        ), "imp_e_zip_bomb", size=declared / MiB, limit=limits.max_unzipped_bytes / MiB)
-    for m in members:
-        name = m.filename.replace("\\", "/")
-        parts = PurePosixPath(name).parts
-        is_link = stat.S_ISLNK(m.external_attr >> 16)
-        if PurePosixPath(name).suffix.lower() in ARCHIVE_SUFFIXES:
-            raise keyed(UnsafeArchive(
-                f"{path.name} contains another archive ({m.filename!r}). Put the Shapefile's "
-                "own files (.shp, .dbf, .shx, .prj) directly into one zip.",
-                field="file", value=str(path),
-            ), "imp_e_nested_archive", member=m.filename)
-        if (name.startswith("/") or ".." in parts or (parts and ":" in parts[0])
-                or is_link or not parts):
-            raise keyed(UnsafeArchive(
-                f"{path.name} contains the member {m.filename!r}, which points outside the "
-                "archive's folder (an absolute path, '..' or a link). The archive was refused.",
-                field="file", value=str(path),
-            ), "imp_e_escaping_member", member=m.filename)
-
-
-def _copy_limited(src: io.BufferedIOBase, dst: io.BufferedIOBase, budget: int, path: Path,
-                  limits: ReadLimits) -> int:
-    while chunk := src.read(MiB):
-        budget -= len(chunk)
-        if budget < 0:
-            raise keyed(FileTooLarge(
-                f"{path.name} unpacks to more than {limits.max_unzipped_bytes / MiB:,.0f} MiB "
-                "(more than its headers declare). Refused.",
-                field="file", value=str(path),
-            ), "imp_e_unpacks_more", limit=limits.max_unzipped_bytes / MiB)
-        dst.write(chunk)
-    return budget
 
 
 def _pick_shapefile(path: Path, folder: Path, layer: str | None) -> Path:
@@ -722,6 +544,6 @@ def _is_polygon_shp(shp: Path) -> bool:
 
 __all__ = [
     "ARCHIVE_SUFFIXES", "DEFAULT_LIMITS", "DRIVERS", "FORMATS", "FileTooLarge", "MissingCRS",
-    "NotSpatial", "ReadLimits",
+    "MiB", "NotSpatial", "ReadLimits",
     "Source", "UnreadableFile", "UnsafeArchive", "WKT_COLUMNS", "crs_label", "read_source",
 ]

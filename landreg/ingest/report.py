@@ -201,5 +201,6 @@ class ImportReport:
 
 
 def none_if_nan(value: Any) -> Any:
+    """``None`` for a missing cell (None or NaN), else the value."""
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
