@@ -7,9 +7,10 @@
     report.rejected[0]     # feature 17: "The polygon is not valid: self-intersection at …"
     apply_import(session, report, "kari", allow_partial=True)   # writes the 15, skips the 1
 
-The code follows the data, one module per step: ``readers`` (and ``sosi``) read a file,
-``mapping`` maps its columns, ``checking`` checks geometries, values and kommune, ``matching``
-finds the stored plot of each feature and what changes, ``report`` holds the outcome and
+The code follows the data, one module per step: ``readers`` read a file (with ``sosi``,
+``csvwkt``, ``archives`` and ``limits``), ``mapping`` maps its columns, ``checking`` checks
+geometries, values and kommune, ``matching`` finds the stored plot of each feature and what
+changes, ``report`` holds the outcome (its words in both languages: ``messages``) and
 ``writing`` writes it. This module runs them in order; its public names are the ones callers
 (the CLI, the web, scripts) import.
 
