@@ -1,7 +1,8 @@
 /* landreg: upload a file, show the dry run (every reason of every rejected area at once), then
  * import all of it or only the valid ones, and list what was created, updated, left unchanged
  * or skipped, with links to the plots. Every word from the catalogue (LandregI18n); the
- * server's messages come in the page's language (form field "lang"). No innerHTML. */
+ * server's messages come in the page's language (form field "lang"). The DOM is built with
+ * createElement and textContent only. */
 (function () {
   'use strict';
   var T = window.LandregI18n;
