@@ -34,39 +34,37 @@ its driver, and after opening the driver GDAL actually used must be the expected
 the whole process anyway (``landreg.gdalenv``). Every message names the user's file
 (``name``), never a server path: :func:`read_source` is the one place reader errors leave.
 
-Zip archives are opened defensively: the archive's size, its number of members and their
-total uncompressed size are limited (:class:`ReadLimits`), member paths that are absolute or
-climb out with ``..`` are refused, as are links and archives inside the archive, and members
-are extracted with a byte counter, so a header that lies about its size cannot fill the disk
-either.
+Zip archives are opened defensively (``landreg.ingest.archives``); CSV with WKT is read by
+``landreg.ingest.csvwkt``; the limits and the errors are in ``landreg.ingest.limits``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-import stat
-import tempfile
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import pyogrio
 import pyogrio.errors
-import shapely
 from pyproj import CRS
 
-from landreg.csvcells import unsafe_cell
-from landreg.errors import InvalidCRS, InvalidInput, LandregError, TooLarge
+from landreg.errors import InvalidInput, LandregError
+from landreg.ingest.archives import ARCHIVE_SUFFIXES, unzipped
 from landreg.ingest.crs import parse_crs
-
-MiB = 2**20
+from landreg.ingest.csvwkt import WKT_COLUMNS, read_csv
+from landreg.ingest.limits import (
+    DEFAULT_LIMITS,
+    FileTooLarge,
+    MiB,
+    MissingCRS,
+    NotSpatial,
+    ReadLimits,
+    UnreadableFile,
+    UnsafeArchive,
+)
+from landreg.ingest.messages import Message, keyed
 
 #: Suffix → format name. The order is the one listed in messages.
 FORMATS: dict[str, str] = {
@@ -89,64 +87,9 @@ DRIVERS: dict[str, str] = {
     "FlatGeobuf": "FlatGeobuf",
     "plan GML": "GML",
 }
-#: Members of a zip archive that are archives themselves (refused: they hide their contents).
-ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar", ".kmz")
-#: Column names tried, in order and ignoring case, for the WKT geometry of a CSV file.
-WKT_COLUMNS: tuple[str, ...] = ("wkt", "geometry", "geom", "the_geom")
 _SHP_PARTS = (".dbf", ".shx")
 
 
-class UnreadableFile(InvalidInput):
-    """Raised when a file is corrupt, of an unknown format or cannot be opened."""
-
-    code = "unreadable_file"
-
-
-class NotSpatial(InvalidInput):
-    """Raised when a file (or the chosen layer) holds no geometries to import."""
-
-    code = "not_spatial"
-
-
-class FileTooLarge(TooLarge):
-    """Raised when a file, or an archive's contents, exceed the configured limits."""
-
-    code = "file_too_large"
-
-
-class UnsafeArchive(InvalidInput):
-    """Raised when a zip archive has absolute, ``..`` or link members."""
-
-    code = "unsafe_archive"
-
-
-class MissingCRS(InvalidCRS):
-    """Raised when neither the file nor the caller says which CRS the coordinates are in."""
-
-    code = "missing_crs"
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """How much a file may hold before it is refused.
-
-    Attributes
-    ----------
-    max_bytes:
-        Size of the file as given (bytes). Default 512 MiB: a 100,000-plot GeoPackage is ~30 MiB.
-    max_unzipped_bytes:
-        Total uncompressed size of a zip archive's members (bytes), checked from the headers
-        before extracting and again while extracting. Default 2 GiB.
-    max_members:
-        Number of members in a zip archive. Default 64 (a Shapefile has 3–8 files).
-    """
-
-    max_bytes: int = 512 * MiB
-    max_unzipped_bytes: int = 2048 * MiB
-    max_members: int = 64
-
-
-DEFAULT_LIMITS = ReadLimits()
 
 
 @dataclass
@@ -264,20 +207,20 @@ def _read_source(path: Path, layer: str | None, crs: object, wkt_column: str | N
         raise UnreadableFile(f"There is no file {path}.", field="file", value=str(path))
     size = path.stat().st_size
     if size > limits.max_bytes:
-        raise FileTooLarge(
+        raise keyed(FileTooLarge(
             f"{path.name} is {size / MiB:.1f} MiB; the limit is {limits.max_bytes / MiB:.1f} MiB.",
             field="file", value=str(path),
             details={"bytes": size, "max_bytes": limits.max_bytes},
-        )
+        ), "imp_e_too_large", size=size / MiB, limit=limits.max_bytes / MiB)
     given = parse_crs(crs) if crs is not None and str(crs).strip() else None
     if fmt == "CSV with WKT":
-        frame, used_layer = _read_csv(path, wkt_column), None
+        frame, used_layer = read_csv(path, wkt_column), None
         if given is None:
             given = _crs_column(frame, path)
     elif fmt == "SOSI":
         frame, used_layer = _read_sosi(path), None
     elif fmt == "zipped Shapefile":
-        with _unzipped(path, limits) as folder:
+        with unzipped(path, limits) as folder:
             shp = _pick_shapefile(path, folder, layer)
             frame, used_layer = _read_ogr(path, shp, None, fmt)
             used_layer = shp.stem
@@ -307,7 +250,10 @@ def _for_user(exc: LandregError, path: Path, shown: str) -> LandregError:
         text = known.sub(lambda _: shown, text)
         return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or shown, text)
 
-    exc.message = clean(exc.message)
+    message = exc.message
+    exc.message = clean(message)
+    if isinstance(message, Message):  # keep what the page needs to say it in Norwegian
+        exc.message = Message(exc.message, message.key, **message.params)
     exc.args = (exc.message,)
     if isinstance(exc.value, str | Path) and (str(exc.value) == str(path) or "/" in str(exc.value)):
         exc.value = shown if str(exc.value) == str(path) else clean(str(exc.value))
@@ -319,10 +265,10 @@ def _format_of(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(set(FORMATS)))
-        raise UnreadableFile(
+        raise keyed(UnreadableFile(
             f"{path.name}: unknown file type {path.suffix or '(no suffix)'!r}. Supported: {known}.",
             field="file", value=str(path),
-        )
+        ), "imp_e_unknown_type", suffix=path.suffix or "–", types=known)
     return fmt
 
 
@@ -342,10 +288,10 @@ def _with_crs(frame: gpd.GeoDataFrame, path: Path, fmt: str, layer: str | None,
         raise MissingCRS(msg, field="crs", value=str(path))
     if given is not None:
         if declared is not None and not CRS(declared).equals(given):
-            warnings.append(
+            warnings.append(Message(
                 f"The file declares {crs_label(CRS(declared))}; its coordinates were read as "
-                f"{crs_label(given)} because that CRS was given."
-            )
+                f"{crs_label(given)} because that CRS was given.", "imp_w_crs_override",
+                declared=crs_label(CRS(declared)), given=crs_label(given)))
         frame = frame.set_crs(given, allow_override=True)
     return Source(frame=frame, path=path, format=fmt, layer=layer, crs=CRS(frame.crs),
                   declared_crs=CRS(declared) if declared is not None else None,
@@ -383,10 +329,10 @@ def _read_ogr(shown: Path, path: Path, layer: str | None,
             polygonal.sort(key=lambda n: not any(w in n.lower() for w in _PURPOSE_LAYERS))
         if not polygonal:
             listed = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in layers)
-            raise NotSpatial(
+            raise keyed(NotSpatial(
                 f"{shown.name} has no polygon layer to import plots from (layers: {listed}).",
                 field="file", value=str(shown),
-            )
+            ), "imp_e_no_polygon_layer", layers=listed)
         layer = polygonal[0]
     try:
         frame = pyogrio.read_dataframe(source, layer=layer, **_OPEN_OPTIONS.get(fmt, {}))
@@ -513,9 +459,10 @@ def _read_sosi(path: Path) -> gpd.GeoDataFrame:
 
 def _not_a(shown: Path, fmt: str, why: str) -> UnreadableFile:
     kind = "Shapefile" if fmt == "zipped Shapefile" else fmt
-    return UnreadableFile(
+    return keyed(UnreadableFile(
         f"{shown.name} could not be read: it is not a {kind} file ({why}). Save it from "
-        f"your GIS as {kind} and try again.", field="file", value=str(shown))
+        f"your GIS as {kind} and try again.", field="file", value=str(shown)),
+        "imp_e_not_a", kind=kind)
 
 
 _CRS_MEMBER = re.compile(rb'"crs"\s*:\s*')
@@ -531,11 +478,11 @@ def _check_geojson_crs(shown: Path, path: Path) -> None:
         except ValueError:
             continue
         if isinstance(value, dict) and str(value.get("type", "name")).lower() != "name":
-            raise UnreadableFile(
+            raise keyed(UnreadableFile(
                 f"{shown.name} names its coordinate reference system by a link "
                 f"({value.get('type')!r}), which is not read. Use a named CRS such as "
                 '"urn:ogc:def:crs:EPSG::25833", or none (longitude/latitude).',
-                field="file", value=str(shown))
+                field="file", value=str(shown)), "imp_e_crs_link")
 
 
 def _maybe_polygons(geometry_type: str) -> bool:
@@ -547,141 +494,21 @@ def _unreadable(path: Path, exc: Exception, inner: Path | None = None) -> Unread
     # GDAL names the file it opened: show the user's file name, never a temporary folder.
     detail = str(exc).split(";")[0].replace(str(inner or path), path.name)
     detail = detail.replace(str(path), path.name)
-    return UnreadableFile(
+    return keyed(UnreadableFile(
         f"{path.name} could not be read: it is damaged or not a {_format_of(path)} file "
         f"({detail}).",
         field="file", value=str(path),
-    )
+    ), "imp_e_damaged", kind=_format_of(path))
 
 
-# --- CSV with WKT -------------------------------------------------------------------------
-
-
-def _read_csv(path: Path, wkt_column: str | None) -> gpd.GeoDataFrame:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            content = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes (almost) anything
-        raise UnreadableFile(f"{path.name} is not UTF-8 or Windows-1252 text.", field="file",
-                             value=str(path))
-    if "\x00" in content[:4096]:
-        raise UnreadableFile(f"{path.name} could not be read: it is not a text (CSV) file.",
-                             field="file", value=str(path))
-    # WKT is full of commas: a semicolon or tab file is told apart by its header line.
-    header = content.split("\n", 1)[0]
-    sep = max((";", "\t", ","), key=header.count) if header else ","
-    try:
-        table = pd.read_csv(io.StringIO(content), sep=sep, dtype=str, keep_default_na=False,
-                            skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise UnreadableFile(f"{path.name} could not be read as CSV ({exc}).", field="file",
-                             value=str(path)) from None
-    table = table.map(unsafe_cell)  # our CSV exports quote formula-like text (csvcells)
-    by_lower = {str(c).strip().lower(): c for c in table.columns}
-    wanted = (wkt_column,) if wkt_column else WKT_COLUMNS
-    column = next((by_lower[w.lower()] for w in wanted if w.lower() in by_lower), None)
-    if column is None:
-        cols = ", ".join(map(str, table.columns)) or "none"
-        looked = f"a column {wkt_column!r}" if wkt_column else ", ".join(WKT_COLUMNS)
-        raise NotSpatial(
-            f"{path.name} has no WKT geometry column (looked for {looked}; its columns are "
-            f"{cols}). Name the column with --wkt-column.",
-            field="wkt_column", value=wkt_column,
-        )
-    text = table.pop(column).str.strip()
-    geoms = shapely.from_wkt(text.where(text != "", None).to_numpy(), on_invalid="ignore")
-    if len(table) and shapely.is_missing(geoms).all():
-        raise NotSpatial(f"{path.name}: no row of column {column!r} holds readable WKT.",
-                         field="wkt_column", value=str(column))
-    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms, index=table.index), crs=None)
-
-
-# --- zip archives -------------------------------------------------------------------------
-
-
-@contextmanager
-def _unzipped(path: Path, limits: ReadLimits) -> Iterator[Path]:
-    """Extract a zip archive safely into a temporary folder that is removed afterwards."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UnreadableFile(f"{path.name} could not be read: it is not a valid zip archive "
-                             f"({exc}).", field="file", value=str(path)) from None
-    with archive, tempfile.TemporaryDirectory(prefix="landreg-zip-") as tmp:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        _check_members(path, members, limits)
-        root = Path(tmp)
-        budget = limits.max_unzipped_bytes
-        for member in members:
-            target = root.joinpath(*PurePosixPath(member.filename.replace("\\", "/")).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with archive.open(member) as src, open(target, "wb") as dst:
-                    budget = _copy_limited(src, dst, budget, path, limits)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-                raise UnreadableFile(f"{path.name}: member {member.filename} could not be "
-                                     f"extracted ({exc}).", field="file",
-                                     value=str(path)) from None
-        yield root
-
-
-def _check_members(path: Path, members: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
-    if len(members) > limits.max_members:
-        raise FileTooLarge(
-            f"{path.name} holds {len(members)} files; at most {limits.max_members} are accepted "
-            "(a Shapefile needs 3–8).",
-            field="file", value=str(path), details={"members": len(members)},
-        )
-    declared = sum(m.file_size for m in members)
-    if declared > limits.max_unzipped_bytes:
-        raise FileTooLarge(
-            f"{path.name} would unpack to {declared / MiB:,.0f} MiB; the limit is "
-            f"{limits.max_unzipped_bytes / MiB:,.0f} MiB. Refused (this is how zip bombs look).",
-            field="file", value=str(path), details={"uncompressed_bytes": declared},
-        )
-    for m in members:
-        name = m.filename.replace("\\", "/")
-        parts = PurePosixPath(name).parts
-        is_link = stat.S_ISLNK(m.external_attr >> 16)
-        if PurePosixPath(name).suffix.lower() in ARCHIVE_SUFFIXES:
-            raise UnsafeArchive(
-                f"{path.name} contains another archive ({m.filename!r}). Put the Shapefile's "
-                "own files (.shp, .dbf, .shx, .prj) directly into one zip.",
-                field="file", value=str(path),
-            )
-        if (name.startswith("/") or ".." in parts or (parts and ":" in parts[0])
-                or is_link or not parts):
-            raise UnsafeArchive(
-                f"{path.name} contains the member {m.filename!r}, which points outside the "
-                "archive's folder (an absolute path, '..' or a link). The archive was refused.",
-                field="file", value=str(path),
-            )
-
-
-def _copy_limited(src: io.BufferedIOBase, dst: io.BufferedIOBase, budget: int, path: Path,
-                  limits: ReadLimits) -> int:
-    while chunk := src.read(MiB):
-        budget -= len(chunk)
-        if budget < 0:
-            raise FileTooLarge(
-                f"{path.name} unpacks to more than {limits.max_unzipped_bytes / MiB:,.0f} MiB "
-                "(more than its headers declare). Refused.",
-                field="file", value=str(path),
-            )
-        dst.write(chunk)
-    return budget
 
 
 def _pick_shapefile(path: Path, folder: Path, layer: str | None) -> Path:
     shps = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".shp"
                   and "__MACOSX" not in p.parts)
     if not shps:
-        raise NotSpatial(f"{path.name} holds no Shapefile (.shp).", field="file",
-                         value=str(path))
+        raise keyed(NotSpatial(f"{path.name} holds no Shapefile (.shp).", field="file",
+                         value=str(path)), "imp_e_no_shapefile")
     if layer is not None:
         chosen = [p for p in shps if p.stem == layer]
         if not chosen:
@@ -695,11 +522,11 @@ def _pick_shapefile(path: Path, folder: Path, layer: str | None) -> Path:
     siblings = {p.suffix.lower() for p in shp.parent.iterdir() if p.stem == shp.stem}
     missing = [s for s in _SHP_PARTS if s not in siblings]
     if missing:
-        raise UnreadableFile(
+        raise keyed(UnreadableFile(
             f"{path.name} holds {shp.name} but not {' or '.join(shp.stem + s for s in missing)}:"
             " a Shapefile needs its .shp, .dbf and .shx (and .prj for the CRS).",
             field="file", value=str(path),
-        )
+        ), "imp_e_shapefile_parts", shp=shp.name, missing=" / ".join(shp.stem + s for s in missing))
     return shp
 
 
@@ -717,6 +544,6 @@ def _is_polygon_shp(shp: Path) -> bool:
 
 __all__ = [
     "ARCHIVE_SUFFIXES", "DEFAULT_LIMITS", "DRIVERS", "FORMATS", "FileTooLarge", "MissingCRS",
-    "NotSpatial", "ReadLimits",
+    "MiB", "NotSpatial", "ReadLimits",
     "Source", "UnreadableFile", "UnsafeArchive", "WKT_COLUMNS", "crs_label", "read_source",
 ]

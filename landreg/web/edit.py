@@ -167,46 +167,8 @@ def export() -> Response:
 @bp.post("/import")
 def import_file() -> tuple[Response, int]:
     """Upload a file for a kommune: ``dry_run=true`` (default) reports per feature what would
-    happen; ``dry_run=false`` writes all of it or nothing (planners of that kommune only)."""
-    import tempfile
-    from pathlib import Path
+    happen; ``dry_run=false`` writes all of it or nothing (planners of that kommune only).
+    ``lang=en`` answers in English (see ``landreg.web.importing``)."""
+    from landreg.web.importing import upload
 
-    from flask import current_app
-
-    from landreg.ingest.importer import apply_import, plan_import
-    from landreg.ingest.readers import ReadLimits
-    from landreg.registry.codes import normalise_kommunenummer
-    from landreg.registry.fields import parse_bool
-
-    who = require_principal()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("Choose a file to import (field 'file').", field="file")
-    kommune = normalise_kommunenummer(request.form.get("kommune"))
-    who.require_edit(kommune)
-    mapping = {}
-    for item in request.form.getlist("map"):
-        field, sep, column = item.partition("=")
-        if not sep:
-            raise InvalidInput("map must look like field=column", field="map", value=item)
-        mapping[field.strip()] = column.strip()
-    dry_run = parse_bool("dry_run", request.form.get("dry_run", "true")) is not False
-    allow_partial = parse_bool("allow_partial", request.form.get("allow_partial")) is True
-    suffix = "".join(Path(upload.filename).suffixes[-2:]) or ".dat"
-    # An upload may be as large as the request limit; a zip may unpack to four times that
-    # (a Shapefile compresses about 3:1), not to the command line's gigabytes.
-    max_bytes = current_app.config.get("MAX_CONTENT_LENGTH") or 50 * 2**20
-    limits = ReadLimits(max_bytes=max_bytes, max_unzipped_bytes=4 * max_bytes)
-    with tempfile.TemporaryDirectory(prefix="landreg-import-") as folder:
-        path = Path(folder) / f"upload{suffix}"
-        upload.save(path)
-        # name=: messages name the user's file, never the temporary one on the server.
-        report = plan_import(session(), path, kommune=kommune, mapping=mapping,
-                             crs=request.form.get("crs") or None, user=who.username,
-                             limits=limits, name=upload.filename)
-        if not dry_run:
-            apply_import(session(), report, who.username, allow_partial=allow_partial)
-            session().commit()
-    body = report.to_dict(max_features=200)
-    body.update(dry_run=dry_run)
-    return jsonify(body), 200 if dry_run else 201
+    return upload(session(), require_principal())

@@ -495,6 +495,8 @@ def openapi_document(server: str) -> dict[str, Any]:
                     "map": {"type": "array", "items": {"type": "string"},
                             "description": "field=column, repeated"},
                     "dry_run": {"type": "boolean", "default": True},
+                    "lang": {"type": "string", "enum": ["nb", "en"], "default": "nb",
+                             "description": "language of the messages"},
                     "allow_partial": {"type": "boolean", "default": False,
                                       "description": "write the valid features even if "
                                                      "some are rejected"}}}}}},

@@ -21,7 +21,7 @@ from landreg.cli import main
 from landreg.db import get_engine, migrate, session_scope
 from landreg.demo.load import load_municipalities
 from landreg.errors import StaleVersion
-from landreg.ingest import importer
+from landreg.ingest import writing
 from landreg.ingest.importer import ImportRejected, apply_import, plan_import
 from landreg.registry.plots import update_plot
 from landreg.settings import Settings
@@ -89,7 +89,7 @@ def test_one_bad_feature_leaves_the_register_byte_for_byte_unchanged(seeded, tmp
 
 
 def test_a_failure_while_writing_undoes_what_was_already_written(seeded, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "CHUNK", 2)  # creates go in two rounds before the updates
+    monkeypatch.setattr(writing, "CHUNK", 2)  # creates go in two rounds before the updates
     path = _changed_file(tmp_path, bad=False)
     engine = get_engine(seeded)
     with session_scope(engine) as s:
