@@ -17,6 +17,11 @@
   map.pm.setGlobalOptions({snappable: true, snapDistance: 15, allowSelfIntersection: false});
 
   function say(text) { status.textContent = text; }
+  // /plots/<id><suffix> in the page's language (the history link's pattern, /plots/0/history)
+  function plotUrl(id, suffix) {
+    var base = cfg.edit.history.replace(/0\/history$/, id + suffix);
+    return cfg.lang === 'en' ? base + '?lang=en' : base;
+  }
   function canEdit(p) {
     return cfg.user.role === 'admin' || cfg.user.kommuner.indexOf(p.kommunenummer) >= 0;
   }
@@ -30,6 +35,10 @@
       props.price_nok_m2 === undefined ? '' : props.price_nok_m2;
     form.elements.published.checked = props.published !== false;
     document.getElementById('e-hint').textContent = editing && editing.id ? T.edit_hint : '';
+    // every other field (plan, readiness, contact …) on the plot's full edit form
+    var all = document.getElementById('e-all-fields');
+    all.hidden = !(editing && editing.id);
+    if (editing && editing.id) { all.href = plotUrl(editing.id, '/edit'); }
     form.elements.name.focus();
   }
   function closeForm() {
@@ -71,28 +80,11 @@
     var hist = document.createElement('a');
     hist.href = cfg.edit.history.replace(/0\/history$/, e.layer.feature.id + '/history');
     hist.textContent = T.history;
-    var withdraw = document.createElement('button');
-    withdraw.type = 'button';
+    // withdrawal asks for confirmation and a reason on its own page, which offers "Angre"
+    var withdraw = document.createElement('a');
+    withdraw.href = plotUrl(e.layer.feature.id, '/withdraw');
     withdraw.textContent = T.withdraw;
     withdraw.className = 'withdraw-plot';
-    withdraw.addEventListener('click', function () {
-      map.closePopup();
-      var id = e.layer.feature.id;
-      fetch(cfg.edit.update.replace(/0$/, id) + '/withdraw', {
-        method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrf},
-        body: JSON.stringify({version: p.version})
-      }).then(function (res) {
-        return res.json().then(function (body) { return {status: res.status, data: body}; });
-      }).then(function (r) {
-        if (r.status >= 400) { say(r.data.description); return; }
-        say(T.withdrawn + ': ' + p.name + ' — ');
-        var link = document.createElement('a');
-        link.href = hist.href;
-        link.textContent = T.history + ' / ' + T.restore;
-        status.appendChild(link);
-        lm.reload();
-      });
-    });
     div.appendChild(edit);
     div.appendChild(document.createTextNode(' '));
     div.appendChild(withdraw);
