@@ -159,7 +159,19 @@ def mine() -> str | Response:
         "mine.html", rows=rows, total=total, sort=sort, args=args, kommuner=kommuner,
         imported=args.get("imported") == "1", statuses=i18n.labels("availability", current_lang()),
         kommune_names=", ".join(n for _, n in kommuner) if not who.is_admin
-        else _t("planner_all_kommuner"), sort_url=_sort_url, who=who)
+        else _t("planner_all_kommuner"), sort_url=_sort_url, who=who,
+        sort_options=_sort_options(args.get("imported") == "1"))
+
+
+def _sort_options(imported: bool) -> list[tuple[str, str]]:
+    """The sort choices of the filter form (the column headers sort too)."""
+    lang = current_lang()
+    options = [("-imported", _t("planner_sort_imported"))] if imported else []
+    return [*options, ("-changed", _t("planner_sort_changed")),
+            ("name", i18n.field_label("name", lang)),
+            ("kommune", i18n.field_label("kommunenavn", lang)),
+            ("-area", _t("planner_sort_area")), ("status", i18n.field_label("availability", lang)),
+            ("published", i18n.field_label("published", lang))]
 
 
 def _sort_url(key: str, current: str) -> str:
