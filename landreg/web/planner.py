@@ -304,8 +304,7 @@ def edit_save(plot_id: int) -> tuple[str, int] | Response:
         return redirect(url_for("planner.edit_form", plot_id=plot_id, done="unchanged",
                                 **_lang_args()))
     try:
-        result = update_plot(session(), plot_id, changed, expected_version=version,
-                             user=who.username)
+        update_plot(session(), plot_id, changed, expected_version=version, user=who.username)
     except StaleVersion:
         session().rollback()
         return _conflict(plot_id, raw, changed)
@@ -316,9 +315,11 @@ def edit_save(plot_id: int) -> tuple[str, int] | Response:
         return _edit_page(plot_id, raw=raw, errors=errs, version=version, status=400,
                           message=_t("planner_has_errors") if field
                           else _t("planner_save_failed", message=exc.message))
+    # the trigger set the new version: read the column (the session's Plot object is older)
+    saved = session().execute(select(Plot.version).where(Plot.id == plot_id)).scalar_one()
     session().commit()
-    return redirect(url_for("planner.edit_form", plot_id=plot_id, done="saved",
-                            **_lang_args()) + f"&v={result.plot['properties']['version']}")
+    return redirect(url_for("planner.edit_form", plot_id=plot_id, done="saved", v=saved,
+                            **_lang_args()))
 
 
 def _conflict(plot_id: int, raw: dict[str, str], changed: dict[str, str]) -> tuple[str, int]:

@@ -199,7 +199,8 @@ def test_edit_form_saves_every_field_and_shows_errors_by_the_field(app, accounts
             True, False, 2.5, "vedtatt", 60, 15, "kommunal", 1250.0, "Flat tomt ved E16",
             "Ring grunneier", False)
         version = p.version
-    assert "Lagret (versjon" in _text(c.get(res.headers["Location"]))
+    assert f"v={version}" in res.headers["Location"]
+    assert f"Lagret (versjon {version})." in _text(c.get(res.headers["Location"]))
 
     # mistakes: each is shown by its field, in Norwegian, and nothing is saved
     form = _form(c, pid)
