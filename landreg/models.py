@@ -178,6 +178,11 @@ class PlotVersion(Base):
     #: what made the version: "import" (set by the importer), else NULL (an edit)
     source: Mapped[str | None] = mapped_column(Text)
 
+    __table_args__ = (
+        Index("ix_plot_version_import", "plot_id", "changed_at",
+              postgresql_where=text("source = 'import'")),
+    )
+
 
 class ReferenceFeature(Base):
     """A feature of a reference layer (roads, rail, stations, rivers …) shown on the maps."""

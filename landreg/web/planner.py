@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import Select, func, or_, select
@@ -434,9 +435,9 @@ def _back(plot_id: int, done: str) -> str:
     from landreg.web.params import url_with_query
 
     target = request.form.get("next")
-    if target and safe_next(target) == target and target.split("?")[0] == url_for("planner.mine"):
-        sep = "&" if "?" in target else "?"
-        return f"{target}{sep}done={done}&plot={plot_id}"
+    if target and safe_next(target) == target and urlsplit(target).path == url_for("planner.mine"):
+        kept = [(k, v) for k, v in parse_qsl(urlsplit(target).query) if k not in ("done", "plot")]
+        return url_with_query("planner.mine", [*kept, ("done", done), ("plot", str(plot_id))])
     return url_with_query("planner.edit_form", [("done", done), *_lang_args().items()],
                           plot_id=plot_id)
 
