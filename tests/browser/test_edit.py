@@ -29,6 +29,7 @@ def planner(database_url):
 
 
 def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # noqa: F811
+    page.set_default_timeout(120_000)  # the first map render is slow on a busy machine
     page.goto(f"{server}/login?next=/map")
     page.fill("#username", planner)
     page.fill("#password", PASSWORD)
@@ -90,6 +91,8 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     page.wait_for_selector("table.conflict")
     conflict = page.inner_text("table.conflict")
     assert "350" in conflict and "333" in conflict
+    assert "Pris (kr/m²)" in conflict and "price_nok_m2" not in conflict  # labels, not names
+    assert "true" not in conflict.lower()
     assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
         "price_nok_m2"] == 333  # nothing overwritten
     page.click("#e-cancel")

@@ -67,6 +67,19 @@ def tab_to(page, selector: str, limit: int = 120) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
+def type_into(page, selector: str, text: str) -> None:
+    """Tab to a field and type (no mouse)."""
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
+def submit(page, button: str, url_glob: str) -> None:
+    """Tab to a button, press Enter, wait for the page it leads to."""
+    tab_to(page, button)
+    page.keyboard.press("Enter")
+    page.wait_for_url(url_glob)
+
+
 def _fits(page) -> None:
     """Nothing scrolls sideways."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
@@ -102,11 +115,8 @@ def test_mine_withdraw_and_undo_by_keyboard(page, server, planner, database_url)
     page.wait_for_timeout(300)
     assert urlsplit(page.url).path == f"/plots/{unpub}/withdraw"
     assert page.evaluate("document.getElementById('w-reason').validity.valueMissing")
-    tab_to(page, "#w-reason")
-    page.keyboard.type("Arealet trengs til ny skole")
-    tab_to(page, "#confirm-withdraw")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**done=withdrawn*")
+    type_into(page, "#w-reason", "Arealet trengs til ny skole")
+    submit(page, "#confirm-withdraw", "**done=withdrawn*")
     assert "er trukket tilbake" in page.inner_text("#done-message")
     assert "Trukket tilbake" in _row(page, unpub)
     assert "Arealet trengs til ny skole" in _row(page, unpub)
@@ -115,9 +125,7 @@ def test_mine_withdraw_and_undo_by_keyboard(page, server, planner, database_url)
             == "trukket"
 
     # undo from the message
-    tab_to(page, "#done-message button.undo")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**done=restored*")
+    submit(page, "#done-message button.undo", "**done=restored*")
     assert "er angret" in page.inner_text("#done-message")
     assert "Ledig" in _row(page, unpub)
     _fits(page)
@@ -135,10 +143,8 @@ def test_edit_form_by_keyboard(page, server, planner, database_url):  # noqa: F8
     _fits(page)
 
     # two mistakes: each is said beside its field, and the focus goes to the summary
-    tab_to(page, "#f-max_bya_pct")
-    page.keyboard.type("150")
-    tab_to(page, "#f-max_height_m")
-    page.keyboard.type("høy")
+    type_into(page, "#f-max_bya_pct", "150")
+    type_into(page, "#f-max_height_m", "høy")
     page.keyboard.press("Enter")
     page.wait_for_selector("#form-error")
     assert page.evaluate("document.activeElement.id") == "form-error"
@@ -156,11 +162,8 @@ def test_edit_form_by_keyboard(page, server, planner, database_url):  # noqa: F8
     page.keyboard.type("12,5")
     tab_to(page, "#f-road_access")
     page.keyboard.press("j")  # "Ja"
-    tab_to(page, "#f-description")
-    page.keyboard.type("Flat grusplass, klar for bygging.")
-    tab_to(page, "#save")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**done=saved*")
+    type_into(page, "#f-description", "Flat grusplass, klar for bygging.")
+    submit(page, "#save", "**done=saved*")
     assert "Lagret (versjon 2)." in page.inner_text("#form-status")
     with session_scope(get_engine(database_url)) as s:
         p = s.get(Plot, pub)

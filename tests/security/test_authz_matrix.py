@@ -413,7 +413,8 @@ class Samples:
     def _plot(self, **attrs: Any) -> int:
         x, y = INSIDE["3401"]
         self.n += 1
-        geom = square_25833(x - 3000 + 80 * self.n, y + 3000, 50)
+        # rows of 40, so that many write cells never walk out of the kommune
+        geom = square_25833(x - 3000 + 80 * (self.n % 40), y + 3000 + 80 * (self.n // 40), 50)
         with session_scope(get_engine(self.url)) as s:
             plot = create_plot(s, plot_attrs(**attrs), geom, 25833,
                                user=self.accounts["kv"]).plot
@@ -436,7 +437,7 @@ class Samples:
         """The placeholders of a call, new plots made for it."""
         v: dict[str, Any] = {"pub": self.pub, "pub2": self.pub2, "unpub": self.unpub,
                              "enquiry": self.enquiry, "comparison": self.comparison,
-                             "tag": self.tag, "dx": 80 * (self.n + 1)}
+                             "tag": self.tag, "dx": 80 * ((self.n + 1) % 40)}
         for kind in ("fresh", "withdrawn", "edited"):
             if "{" + kind + "}" in call.path:
                 v[kind], v["version"] = self.make(kind)

@@ -8,6 +8,7 @@
   var lm = window.landregMap;
   var map = lm.map;
   var T = cfg.i18n.text;
+  var I = window.LandregI18n;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var form = document.getElementById('plot-form');
   var status = document.getElementById('edit-status');
@@ -108,9 +109,9 @@
                                   head.appendChild(th); });
         Object.keys(mine).forEach(function (k) {
           var row = table.insertRow();
-          [k, mine[k], theirs.attributes[k]].forEach(function (v) {
-            row.insertCell().textContent = v === null || v === undefined ? '–' : String(v);
-          });
+          // labels and values as a person reads them, never the field name or true/false
+          [I.label(k), I.value(k, mine[k]), I.value(k, theirs.attributes[k])]
+            .forEach(function (v) { row.insertCell().textContent = v; });
           if (String(mine[k]) !== String(theirs.attributes[k])) { row.className = 'differ'; }
         });
         status.appendChild(table);
@@ -151,9 +152,9 @@
       editing = null;
       form.hidden = true;
       if (done.id) { done.layer.pm.disable(); } else { map.removeLayer(done.layer); }
-      var msg = T.saved + ': ' + plot.properties.name + ', ' +
-        Number(plot.properties.area_daa).toLocaleString('nb-NO', {maximumFractionDigits: 1}) +
-        ' daa, ' + plot.properties.kommunenavn + ' (versjon ' + plot.properties.version + ')';
+      var msg = T.saved + ': ' + plot.properties.name + ', ' + I.daa(plot.properties.area_daa) +
+        ', ' + plot.properties.kommunenavn + ' (' +
+        I.t('planner_version_short', {version: plot.properties.version}) + ')';
       (r.data.warnings || []).forEach(function (w) { msg += ' ' + w; });
       say(msg);
       document.body.setAttribute('data-saved-plot', plot.id);
@@ -163,8 +164,9 @@
         .then(function (s) {
           if (!s || !s.scores.length) { return; }
           var best = s.scores[0];
-          say(msg + ' — ' + T.score + ': ' + best.profile_name_nb + ' ' +
-              best.score.toFixed(1));
+          say(msg + ' — ' + T.score + ': ' +
+              (I.lang === 'en' ? best.profile_name_en : best.profile_name_nb) + ' ' +
+              I.num(best.score, 1));
           document.body.setAttribute('data-saved-score', best.score);
         });
     }).catch(function (err) { say(T.error + ': ' + err.message); });
