@@ -21,27 +21,21 @@ down_revision = '0011'
 branch_labels = None
 depends_on = None
 
-_RECORD = """
-CREATE OR REPLACE FUNCTION plot_record_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO plot_version (plot_id, version, operation, changed_by, changed_at, attributes,
-                              geom, source)
-    VALUES (NEW.id, NEW.version, lower(TG_OP), NEW.updated_by, NEW.updated_at,
-            to_jsonb(NEW) - 'geom', NEW.geom,
-            NULLIF(current_setting('landreg.change_source', true), ''));
-    RETURN NULL;
-END $$;
-"""
 
-_RECORD_BEFORE = """
-CREATE OR REPLACE FUNCTION plot_record_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO plot_version (plot_id, version, operation, changed_by, changed_at, attributes, geom)
-    VALUES (NEW.id, NEW.version, lower(TG_OP), NEW.updated_by, NEW.updated_at,
-            to_jsonb(NEW) - 'geom', NEW.geom);
-    RETURN NULL;
-END $$;
-"""
+def _record_version(with_source: bool) -> str:
+    """The history trigger's function (of 0001), with or without ``source``."""
+    column = ", source" if with_source else ""
+    value = ", NULLIF(current_setting('landreg.change_source', true), '')" if with_source else ""
+    return (
+        "CREATE OR REPLACE FUNCTION plot_record_version() "  # noqa: S608 - constant SQL
+        "RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "    INSERT INTO plot_version (plot_id, version, operation, changed_by, changed_at, "
+        f"attributes, geom{column})\n"
+        "    VALUES (NEW.id, NEW.version, lower(TG_OP), NEW.updated_by, NEW.updated_at, "
+        f"to_jsonb(NEW) - 'geom', NEW.geom{value});\n"
+        "    RETURN NULL;\n"
+        "END $$;")
 
 
 def upgrade():
@@ -49,11 +43,11 @@ def upgrade():
     op.add_column('plot_version', sa.Column('source', sa.Text(), nullable=True))
     op.create_index('ix_plot_version_import', 'plot_version', ['plot_id', 'changed_at'],
                     postgresql_where=sa.text("source = 'import'"))
-    op.execute(_RECORD)
+    op.execute(_record_version(with_source=True))
 
 
 def downgrade():
-    op.execute(_RECORD_BEFORE)
+    op.execute(_record_version(with_source=False))
     op.drop_index('ix_plot_version_import', table_name='plot_version')
     op.drop_column('plot_version', 'source')
     op.drop_column('plot', 'withdrawn_reason')
