@@ -125,6 +125,7 @@ class Plot(Base):
     description: Mapped[str | None] = mapped_column(Text)
     internal_notes: Mapped[str | None] = mapped_column(Text)
     published: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_by: Mapped[str] = mapped_column(Text)
@@ -174,6 +175,13 @@ class PlotVersion(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attributes: Mapped[dict] = mapped_column(JSONB)
     geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False))
+    #: what made the version: "import" (set by the importer), else NULL (an edit)
+    source: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_plot_version_import", "plot_id", "changed_at",
+              postgresql_where=text("source = 'import'")),
+    )
 
 
 class ReferenceFeature(Base):

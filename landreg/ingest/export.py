@@ -44,6 +44,7 @@ internal_notes     text                *internal*: planners' notes       –
 created_by         text                *internal*: who added the plot    –
 created_at         datetime            *internal*: when it was added     FirstAddedDate
 updated_by         text                *internal*: who changed it last   –
+withdrawn_reason   text                *internal*: why it was withdrawn  –
 =================  ========  ========  ================================  =========================
 
 The list is :data:`EXPORT_COLUMNS`. A **public** export (the default) has only the public
@@ -167,6 +168,7 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
     _c("created_by", "text", "who added the plot"),
     _c("created_at", "datetime", "when it was added", "FirstAddedDate"),
     _c("updated_by", "text", "who changed it last"),
+    _c("withdrawn_reason", "text", "why it was withdrawn"),
 )
 _DTYPES = {"integer": "Int64", "real": "Float64", "boolean": "boolean"}
 

@@ -97,8 +97,11 @@ def apply_import(
               for start in range(0, len(part), CHUNK)]
     try:
         with session.begin_nested():  # all or nothing, even inside the caller's transaction
+            # the history trigger marks these versions as made by an import (migration 0012)
+            session.execute(text("SELECT set_config('landreg.change_source', 'import', true)"))
             _write(session, chunks, user, report._fields,
                    lambda done: notify("write", done, total))
+            session.execute(text("SELECT set_config('landreg.change_source', '', true)"))
     except (IntegrityError, psycopg.errors.UniqueViolation):
         raise ImportConflict(
             "The register changed while the import was planned (a plot with the same "

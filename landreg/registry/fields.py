@@ -18,7 +18,7 @@ PUBLIC_FIELDS: tuple[str, ...] = (
 )
 #: Fields only logged-in planners see; they never leave the server otherwise.
 INTERNAL_FIELDS: tuple[str, ...] = (
-    "internal_notes", "published", "created_by", "created_at", "updated_by",
+    "internal_notes", "published", "created_by", "created_at", "updated_by", "withdrawn_reason",
 )
 
 
@@ -39,6 +39,14 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "published",
 )
 REQUIRED_ON_CREATE: tuple[str, ...] = ("name", "arealformal")
+#: The allowed range of each number field (the edit form shows the same limits).
+NUMBER_RANGES: dict[str, tuple[float, float]] = {
+    "power_capacity_mw": (0, 10_000), "price_nok_m2": (0, 1_000_000), "max_bya_pct": (0, 100),
+    "max_height_m": (0.1, 500),
+}
+#: The longest text each text field takes (4000 for the rest).
+TEXT_LIMITS: dict[str, int] = {"name": 200, "external_ref": 100, "plan_id": 100,
+                               "plan_name": 300}
 
 _TRUE = {"true", "1", "yes", "ja", "y", "t"}
 _FALSE = {"false", "0", "no", "nei", "n", "f"}
@@ -164,11 +172,9 @@ def clean_attributes(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in data.items():
         if name == "name":
-            out[name] = parse_text(name, value, max_length=200, required=True)
-        elif name in ("external_ref", "plan_id"):
-            out[name] = parse_text(name, value, max_length=100)
-        elif name == "plan_name":
-            out[name] = parse_text(name, value, max_length=300)
+            out[name] = parse_text(name, value, max_length=TEXT_LIMITS[name], required=True)
+        elif name in ("external_ref", "plan_id", "plan_name"):
+            out[name] = parse_text(name, value, max_length=TEXT_LIMITS[name])
         elif name == "plan_legal_status":
             out[name] = None if value in (None, "") else parse_plan_legal_status(value)
         elif name in ("contact", "description", "internal_notes"):
@@ -187,14 +193,9 @@ def clean_attributes(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
             out[name] = None if value in (None, "") else parse_choice(name, value, OWNERSHIP)
         elif name in ("road_access", "water_sewer", "published"):
             out[name] = parse_bool(name, value)
-        elif name == "power_capacity_mw":
-            out[name] = parse_number(name, value, minimum=0, maximum=10_000)
-        elif name == "price_nok_m2":
-            out[name] = parse_number(name, value, minimum=0, maximum=1_000_000)
-        elif name == "max_bya_pct":
-            out[name] = parse_number(name, value, minimum=0, maximum=100)
-        elif name == "max_height_m":
-            out[name] = parse_number(name, value, minimum=0.1, maximum=500)
+        elif name in NUMBER_RANGES:
+            low, high = NUMBER_RANGES[name]
+            out[name] = parse_number(name, value, minimum=low, maximum=high)
     if "published" in out and out["published"] is None:
         out["published"] = False
     if creating:

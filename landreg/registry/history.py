@@ -15,7 +15,8 @@ _IGNORED = {"version", "updated_at", "updated_by", "created_at", "created_by"}
 
 
 def plot_versions(session: Session, plot_id: int, *, srid: int = 4326) -> list[dict[str, Any]]:
-    """All versions of a plot, oldest first, each with a field-by-field diff to the one before."""
+    """All versions of a plot, oldest first, each with a field-by-field diff to the one before
+    and its ``source`` (``import`` when an import made it, else None)."""
     if not 0 < plot_id < 2**63:
         raise NotFound(f"There is no plot with id {plot_id}.", field="id", value=plot_id)
     rows = session.execute(
@@ -24,7 +25,7 @@ def plot_versions(session: Session, plot_id: int, *, srid: int = 4326) -> list[d
             PlotVersion.changed_at, PlotVersion.attributes,
             func.ST_AsGeoJSON(func.ST_Transform(PlotVersion.geom, srid),
                               7 if srid == 4326 else 2, 0),
-            func.md5(func.ST_AsBinary(PlotVersion.geom)),
+            func.md5(func.ST_AsBinary(PlotVersion.geom)), PlotVersion.source,
         ).where(PlotVersion.plot_id == plot_id).order_by(PlotVersion.version)
     ).all()
     if not rows:
@@ -32,7 +33,7 @@ def plot_versions(session: Session, plot_id: int, *, srid: int = 4326) -> list[d
     out: list[dict[str, Any]] = []
     previous: dict[str, Any] | None = None
     previous_geom: str | None = None
-    for version, op, who, when, attrs, geojson, geom_hash in rows:
+    for version, op, who, when, attrs, geojson, geom_hash, source in rows:
         changes = {}
         if previous is not None:
             for key in sorted(set(attrs) | set(previous)):
@@ -43,7 +44,7 @@ def plot_versions(session: Session, plot_id: int, *, srid: int = 4326) -> list[d
             if geom_hash != previous_geom:
                 changes["geometry"] = {"from": "…", "to": "…"}
         out.append({
-            "version": version, "operation": op, "changed_by": who,
+            "version": version, "operation": op, "source": source, "changed_by": who,
             "changed_at": when.isoformat(), "attributes": attrs,
             "geometry": json.loads(geojson), "changes": changes,
         })

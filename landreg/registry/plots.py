@@ -84,10 +84,12 @@ def update_plot(
     crs: object = None,
     repair: bool = False,
     allowed: Collection[str] | None = None,
+    kept: dict[str, Any] | None = None,
 ) -> SaveResult:
     """Change a plot's attributes and/or geometry, if nobody else changed it first.
 
     ``allowed`` (the editor's kommuner; None: any) must hold every part of a new geometry.
+    ``kept`` are values the registry itself keeps (``withdrawn_reason``), written as given.
 
     Raises
     ------
@@ -114,6 +116,7 @@ def update_plot(
             field="kommunenummer",
             value=values["kommunenummer"],
         )
+    values.update(kept or {})
     if not values:
         raise InvalidInput("Nothing to change: give at least one field or a geometry.")
     result = session.execute(
@@ -129,18 +132,16 @@ def update_plot(
 def withdraw_plot(
     session: Session, plot_id: int, *, expected_version: int, user: str, reason: str | None = None
 ) -> SaveResult:
-    """Withdraw a plot (availability ``trukket``, unpublished). Plots are never deleted."""
+    """Withdraw a plot (availability ``trukket``, unpublished). Plots are never deleted.
+
+    The ``reason`` is kept in ``withdrawn_reason`` (and so in the version's history)."""
     current = _current(session, plot_id)
     if current.availability == "trukket":
         raise InvalidInput("The plot is already withdrawn.", field="availability", value="trukket")
     changes: dict[str, Any] = {"availability": "trukket", "published": False}
     reason = parse_text("reason", reason, max_length=500)
-    if reason:
-        note = f"Trukket: {reason}"
-        changes["internal_notes"] = (
-            f"{current.internal_notes}\n{note}" if current.internal_notes else note
-        )
-    return update_plot(session, plot_id, changes, expected_version=expected_version, user=user)
+    return update_plot(session, plot_id, changes, expected_version=expected_version, user=user,
+                       kept={"withdrawn_reason": reason})
 
 
 def restore_plot(session: Session, plot_id: int, *, expected_version: int, user: str) -> SaveResult:
@@ -158,7 +159,8 @@ def restore_plot(session: Session, plot_id: int, *, expected_version: int, user:
     )
     attrs = before["attributes"] if before else {"availability": "ledig", "published": False}
     changes = {"availability": attrs["availability"], "published": attrs["published"]}
-    return update_plot(session, plot_id, changes, expected_version=expected_version, user=user)
+    return update_plot(session, plot_id, changes, expected_version=expected_version, user=user,
+                       kept={"withdrawn_reason": None})
 
 
 def restore_version(session: Session, plot_id: int, version: int, *, expected_version: int,

@@ -72,4 +72,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.register_blueprint(tiles.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(forum.bp)
+    from landreg.web import planner  # Mine tomter, edit form, withdrawal (issue 12)
+
+    app.register_blueprint(planner.bp)
     return app

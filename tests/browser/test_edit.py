@@ -29,6 +29,7 @@ def planner(database_url):
 
 
 def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # noqa: F811
+    page.set_default_timeout(120_000)  # the first map render is slow on a busy machine
     page.goto(f"{server}/login?next=/map")
     page.fill("#username", planner)
     page.fill("#password", PASSWORD)
@@ -78,6 +79,9 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     page.evaluate("""(id) => window.landregMap.layer.getLayers()
         .find(l => l.feature.id === id).openPopup()""", pid)
     page.click(".leaflet-popup .edit-plot")  # the form holds version 2
+    # the panel links to the plot's full edit form (every field)
+    assert page.get_attribute("#e-all-fields", "href").endswith(f"/plots/{pid}/edit")
+    assert page.is_visible("#e-all-fields")
     token = page.get_attribute('meta[name="csrf-token"]', "content")
     colleague = page.request.patch(f"{server}/api/plots/{pid}", headers={"X-CSRFToken": token},
                                    data={"version": 2, "properties": {"price_nok_m2": 333}})
@@ -87,6 +91,8 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     page.wait_for_selector("table.conflict")
     conflict = page.inner_text("table.conflict")
     assert "350" in conflict and "333" in conflict
+    assert "Pris (kr/m²)" in conflict and "price_nok_m2" not in conflict  # labels, not names
+    assert "true" not in conflict.lower()
     assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
         "price_nok_m2"] == 333  # nothing overwritten
     page.click("#e-cancel")
@@ -102,9 +108,15 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     page.wait_for_function("() => window.landregMap && document.body.dataset.loading === 'false'")
     page.evaluate("""(id) => window.landregMap.layer.getLayers()
         .find(l => l.feature.id === id).openPopup()""", pid)
-    page.click(".leaflet-popup .withdraw-plot")
-    page.wait_for_function("() => document.getElementById('edit-status').textContent"
-                           ".includes('Trukket tilbake')")
+    page.click(".leaflet-popup .withdraw-plot")  # asks for confirmation and a reason first
+    page.wait_for_selector("#w-reason")
+    assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
+        "availability"] != "trukket"
+    page.fill("#w-reason", "Solgt privat")
+    page.click("#confirm-withdraw")
+    page.wait_for_selector("#withdrawn-banner")
+    assert "Solgt privat" in page.inner_text("#withdrawn-banner")
+    assert page.is_visible("#undo")  # "Angre" right after the withdrawal
     # the planner still reads it (withdrawn, unpublished); the public gets a 404
     assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][
         "availability"] == "trukket"
@@ -112,6 +124,7 @@ def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # n
     assert public.request.get(f"{server}/api/plots/{pid}").status == 404
     public.close()
     page.goto(f"{server}/plots/{pid}/history")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Gjøre versjon 3 gjeldende igjen?"
     page.click("button.restore-version[data-version='3']")
     page.wait_for_function("() => document.querySelectorAll('#versions tbody tr').length === 5")
     assert page.request.get(f"{server}/api/plots/{pid}").json()["properties"][

@@ -110,7 +110,8 @@ def test_columns_are_documented_and_follow_the_public_and_internal_lists():
         assert c.source is None or c.source in PUBLIC_FIELDS + INTERNAL_FIELDS
     assert [c.name for c in export_columns(public=False)] == names
     internal = [c.name for c in EXPORT_COLUMNS if not c.public]
-    assert internal == ["published", "internal_notes", "created_by", "created_at", "updated_by"]
+    assert internal == ["published", "internal_notes", "created_by", "created_at", "updated_by",
+                        "withdrawn_reason"]
 
 
 def test_geopackage_carries_a_default_qgis_style(session, tmp_path, marked):

@@ -151,11 +151,13 @@ def test_every_update_is_kept_in_history_with_a_diff(session):
     assert set(versions[2]["changes"]) == {"geometry", "area_daa"}
     assert versions[2]["changes"]["area_daa"]["to"] == pytest.approx(40.0)
     assert versions[3]["changes"]["availability"] == {"from": "ledig", "to": "trukket"}
+    assert versions[3]["changes"]["withdrawn_reason"] == {"from": None, "to": "Solgt privat"}
+    assert versions[4]["changes"]["withdrawn_reason"] == {"from": "Solgt privat", "to": None}
     assert versions[4]["attributes"]["availability"] == "ledig"
     assert versions[4]["attributes"]["published"] is True
     now = fetch_one(session, pid, public=False)
     assert now["properties"]["version"] == 5
-    assert "Solgt privat" in now["properties"]["internal_notes"]
+    assert now["properties"]["withdrawn_reason"] is None  # undone with the withdrawal
 
 
 def test_stale_version_is_refused_and_nothing_is_lost(session):

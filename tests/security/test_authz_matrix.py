@@ -72,6 +72,12 @@ def plot_writers(ok: int = 200) -> dict[str, Expect]:
     return {ANON: 401, OWN: ok, OTHER: 403, ADMIN: ok}
 
 
+def form_writers(ok: int = 302) -> dict[str, Expect]:
+    """A page's form that changes a plot of Kongsvinger: the anonymous are sent to log in,
+    its planners and the admin are answered (a redirect after the write), others 403."""
+    return {ANON: LOGIN, OWN: ok, OTHER: 403, ADMIN: ok}
+
+
 def unpublished() -> dict[str, Expect]:
     """An unpublished plot of Kongsvinger: hidden from the public, read by planners."""
     return {ANON: 404, OWN: 200, OTHER: 200, ADMIN: 200}
@@ -142,6 +148,37 @@ MATRIX: dict[tuple[str, str], dict[str, Call]] = {
         "published": Call("/plots/{pub}/history", planners(LOGIN)),
     },
     ("/import", "GET"): {"form": Call("/import", planners(LOGIN))},
+    # --- planners' pages (issue 12): read by the region's planners, written per kommune ------
+    ("/mine", "GET"): {
+        "list": Call("/mine", planners(LOGIN)),
+        "imported": Call("/mine?imported=1", planners(LOGIN)),
+    },
+    ("/plots/<int:plot_id>/edit", "GET"): {
+        # a planner of another kommune reads the form, disabled
+        "unpublished": Call("/plots/{unpub}/edit", planners(LOGIN)),
+    },
+    ("/plots/<int:plot_id>/edit", "POST"): {
+        "save": Call("/plots/{fresh}/edit", form_writers(), anon_csrf=True,
+                     form=lambda v: {"version": v["version"], "name": f"Matrix edited {v['tag']}",
+                                     "arealformal": "1340", "availability": "ledig",
+                                     "plan_status": "nåværende", "published": "true"}),
+    },
+    ("/plots/<int:plot_id>/withdraw", "GET"): {
+        "confirm": Call("/plots/{pub}/withdraw", form_writers(ok=200)),
+    },
+    ("/plots/<int:plot_id>/withdraw", "POST"): {
+        "withdraw": Call("/plots/{fresh}/withdraw", form_writers(), anon_csrf=True,
+                         form=lambda v: {"version": v["version"], "reason": "matrix"}),
+    },
+    ("/plots/<int:plot_id>/restore", "POST"): {
+        "undo": Call("/plots/{withdrawn}/restore", form_writers(), anon_csrf=True,
+                     form=lambda v: {}),
+    },
+    ("/enquiries/<int:enquiry_id>/status", "POST"): {
+        "status": Call("/enquiries/{enquiry}/status", planners(LOGIN, 302), anon_csrf=True,
+                       form=lambda v: {"status": "under_arbeid"}),
+    },
+    ("/comparisons", "GET"): {"list": Call("/comparisons", planners(LOGIN))},
     ("/vendor/<path:filename>", "GET"): {
         "leaflet": Call("/vendor/leaflet/dist/leaflet.js", PUBLIC),
         "outside the allowlist": Call("/vendor/rbush/index.js", everyone(404)),
@@ -376,7 +413,8 @@ class Samples:
     def _plot(self, **attrs: Any) -> int:
         x, y = INSIDE["3401"]
         self.n += 1
-        geom = square_25833(x - 3000 + 80 * self.n, y + 3000, 50)
+        # rows of 40, so that many write cells never walk out of the kommune
+        geom = square_25833(x - 3000 + 80 * (self.n % 40), y + 3000 + 80 * (self.n // 40), 50)
         with session_scope(get_engine(self.url)) as s:
             plot = create_plot(s, plot_attrs(**attrs), geom, 25833,
                                user=self.accounts["kv"]).plot
@@ -399,7 +437,7 @@ class Samples:
         """The placeholders of a call, new plots made for it."""
         v: dict[str, Any] = {"pub": self.pub, "pub2": self.pub2, "unpub": self.unpub,
                              "enquiry": self.enquiry, "comparison": self.comparison,
-                             "tag": self.tag, "dx": 80 * (self.n + 1)}
+                             "tag": self.tag, "dx": 80 * ((self.n + 1) % 40)}
         for kind in ("fresh", "withdrawn", "edited"):
             if "{" + kind + "}" in call.path:
                 v[kind], v["version"] = self.make(kind)

@@ -8,6 +8,7 @@
   var lm = window.landregMap;
   var map = lm.map;
   var T = cfg.i18n.text;
+  var I = window.LandregI18n;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var form = document.getElementById('plot-form');
   var status = document.getElementById('edit-status');
@@ -17,6 +18,11 @@
   map.pm.setGlobalOptions({snappable: true, snapDistance: 15, allowSelfIntersection: false});
 
   function say(text) { status.textContent = text; }
+  // /plots/<id><suffix> in the page's language (the history link's pattern, /plots/0/history)
+  function plotUrl(id, suffix) {
+    var base = cfg.edit.history.replace(/0\/history$/, id + suffix);
+    return cfg.lang === 'en' ? base + '?lang=en' : base;
+  }
   function canEdit(p) {
     return cfg.user.role === 'admin' || cfg.user.kommuner.indexOf(p.kommunenummer) >= 0;
   }
@@ -30,6 +36,10 @@
       props.price_nok_m2 === undefined ? '' : props.price_nok_m2;
     form.elements.published.checked = props.published !== false;
     document.getElementById('e-hint').textContent = editing && editing.id ? T.edit_hint : '';
+    // every other field (plan, readiness, contact …) on the plot's full edit form
+    var all = document.getElementById('e-all-fields');
+    all.hidden = !(editing && editing.id);
+    if (editing && editing.id) { all.href = plotUrl(editing.id, '/edit'); }
     form.elements.name.focus();
   }
   function closeForm() {
@@ -71,28 +81,11 @@
     var hist = document.createElement('a');
     hist.href = cfg.edit.history.replace(/0\/history$/, e.layer.feature.id + '/history');
     hist.textContent = T.history;
-    var withdraw = document.createElement('button');
-    withdraw.type = 'button';
+    // withdrawal asks for confirmation and a reason on its own page, which offers "Angre"
+    var withdraw = document.createElement('a');
+    withdraw.href = plotUrl(e.layer.feature.id, '/withdraw');
     withdraw.textContent = T.withdraw;
     withdraw.className = 'withdraw-plot';
-    withdraw.addEventListener('click', function () {
-      map.closePopup();
-      var id = e.layer.feature.id;
-      fetch(cfg.edit.update.replace(/0$/, id) + '/withdraw', {
-        method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrf},
-        body: JSON.stringify({version: p.version})
-      }).then(function (res) {
-        return res.json().then(function (body) { return {status: res.status, data: body}; });
-      }).then(function (r) {
-        if (r.status >= 400) { say(r.data.description); return; }
-        say(T.withdrawn + ': ' + p.name + ' — ');
-        var link = document.createElement('a');
-        link.href = hist.href;
-        link.textContent = T.history + ' / ' + T.restore;
-        status.appendChild(link);
-        lm.reload();
-      });
-    });
     div.appendChild(edit);
     div.appendChild(document.createTextNode(' '));
     div.appendChild(withdraw);
@@ -116,9 +109,9 @@
                                   head.appendChild(th); });
         Object.keys(mine).forEach(function (k) {
           var row = table.insertRow();
-          [k, mine[k], theirs.attributes[k]].forEach(function (v) {
-            row.insertCell().textContent = v === null || v === undefined ? '–' : String(v);
-          });
+          // labels and values as a person reads them, never the field name or true/false
+          [I.label(k), I.value(k, mine[k]), I.value(k, theirs.attributes[k])]
+            .forEach(function (v) { row.insertCell().textContent = v; });
           if (String(mine[k]) !== String(theirs.attributes[k])) { row.className = 'differ'; }
         });
         status.appendChild(table);
@@ -159,9 +152,9 @@
       editing = null;
       form.hidden = true;
       if (done.id) { done.layer.pm.disable(); } else { map.removeLayer(done.layer); }
-      var msg = T.saved + ': ' + plot.properties.name + ', ' +
-        Number(plot.properties.area_daa).toLocaleString('nb-NO', {maximumFractionDigits: 1}) +
-        ' daa, ' + plot.properties.kommunenavn + ' (versjon ' + plot.properties.version + ')';
+      var msg = T.saved + ': ' + plot.properties.name + ', ' + I.daa(plot.properties.area_daa) +
+        ', ' + plot.properties.kommunenavn + ' (' +
+        I.t('planner_version_short', {version: plot.properties.version}) + ')';
       (r.data.warnings || []).forEach(function (w) { msg += ' ' + w; });
       say(msg);
       document.body.setAttribute('data-saved-plot', plot.id);
@@ -171,8 +164,9 @@
         .then(function (s) {
           if (!s || !s.scores.length) { return; }
           var best = s.scores[0];
-          say(msg + ' — ' + T.score + ': ' + best.profile_name_nb + ' ' +
-              best.score.toFixed(1));
+          say(msg + ' — ' + T.score + ': ' +
+              (I.lang === 'en' ? best.profile_name_en : best.profile_name_nb) + ' ' +
+              I.num(best.score, 1));
           document.body.setAttribute('data-saved-score', best.score);
         });
     }).catch(function (err) { say(T.error + ': ' + err.message); });
