@@ -285,10 +285,12 @@ def _iso_colour(minutes: int) -> str:
 
 def plots_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
               lang: str = "nb", *, reference: dict[str, dict[str, Any]] | None = None,
-              isochrones: dict[str, Any] | None = None) -> folium.Map:
+              isochrones: dict[str, Any] | None = None,
+              pad_left: int = 40) -> folium.Map:
     """A map of a few plots only (a comparison), numbered in the order given as in the list
     beside it; with ``reference`` layers (roads with E16/Rv2 emphasised, rail, stations) and
-    drive-time zones (``isochrones``, a FeatureCollection of landreg.routing.db.isochrones)."""
+    drive-time zones (``isochrones``, a FeatureCollection of landreg.routing.db.isochrones).
+    ``pad_left`` keeps the plots clear of a box over the map's left side."""
     m = base_map(lang, metric_only=True)
     _add_background(m, kommuner, lang)
     if isochrones:
@@ -321,7 +323,8 @@ def plots_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
                       ).add_to(m)
     if xs:
         m.fit_bounds([[min(p[0] for p in xs), min(p[1] for p in xs)],
-                      [max(p[0] for p in xs), max(p[1] for p in xs)]], padding=(40, 40),
+                      [max(p[0] for p in xs), max(p[1] for p in xs)]],
+                     padding_top_left=(pad_left, 40), padding_bottom_right=(40, 40),
                      max_zoom=13)
     return m
 
@@ -332,7 +335,8 @@ def meeting_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
     """The meeting map (offline export): :func:`plots_map` with the reference layers and,
     if given, the drive-time zones. Legend, north arrow, date and the selection in words
     come with :func:`meeting_list` beside it."""
-    return plots_map(plots, kommuner, lang, reference=reference, isochrones=isochrones)
+    return plots_map(plots, kommuner, lang, reference=reference, isochrones=isochrones,
+                     pad_left=520)  # the list and legend cover the left of the map
 
 
 def meeting_list(items: list[dict[str, Any]], count: int, summary: str, lang: str = "nb", *,
