@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from tests.browser.test_forum import usb_stick
 from tests.browser.test_map import browser, server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
@@ -102,17 +103,7 @@ def test_meeting_map_from_a_usb_stick(browser, server, query, tmp_path):  # noqa
     exported.write_bytes(res.body())
     context.close()
 
-    offline = browser.new_context(viewport={"width": 1920, "height": 1080})
-    blocked = []
-
-    def block(route):  # noqa: ANN001, ANN202
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    offline.route("**/*", block)
+    offline, blocked = usb_stick(browser, viewport={"width": 1920, "height": 1080})
     usb = offline.new_page()
     errors = []
     usb.on("pageerror", lambda e: errors.append(str(e)))
