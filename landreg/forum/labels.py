@@ -29,8 +29,8 @@ _REASON = re.compile(
 def rank_text(item: dict[str, Any], count: int, lang: str = "nb") -> str:
     """What a ranking item's place reads as everywhere (``tr('rank_label', …)``)."""
     rank, region = item.get("rank"), item.get("region_rank")
-    if rank is None and region is None:
-        return DASH
+    if rank is None and region is None:  # e.g. a sold plot compared under Status = Ledig
+        return t("forum_rank_outside", lang)
     if rank is None:
         return t("forum_rank_region_only", lang, region_rank=region)
     if region is None:
