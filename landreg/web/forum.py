@@ -214,16 +214,11 @@ def _export_html(features: list[dict], title: str, items: list[dict], name: str,
 
 
 def _isochrones(target: str | None) -> dict | None:
-    """Drive-time zones (15/30/45/60 min) around ``target`` for a meeting map, or None."""
-    if not target:
-        return None
-    from landreg.routing import db as rdb
-    from landreg.routing.network import load_network
+    """Drive-time zones (15/30/45/60 min) around ``target`` for a meeting map, or None; a
+    computation counts against the caller's limit like /api/isochrones."""
+    from landreg.web.reach import isochrones_for
 
-    net = load_network(settings().layers_dir)
-    body = rdb.isochrones(session(), net, target, [15, 30, 45, 60])
-    session().commit()
-    return body
+    return isochrones_for(target, [15, 30, 45, 60]) if target else None
 
 
 @bp.get("/compare/export.html")

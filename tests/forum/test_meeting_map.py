@@ -66,3 +66,21 @@ def test_ranking_meeting_map_in_english_and_bad_destination(client):
     assert "landreg-isochrone" not in html  # only when asked for
     res = client.get(f"/rankings/{PROFILE}/export.html?isochrones=nowhere")
     assert res.status_code == 404 and "nowhere" in res.get_data(as_text=True)
+
+
+def test_drive_time_zones_on_a_meeting_map_count_as_expensive(settings):
+    """An anonymous client cannot make the server compute isochrones without limit through
+    the meeting-map exports: a cache miss counts like one on /api/isochrones."""
+    from landreg.routing import db as rdb
+    from landreg.web import create_app
+
+    app = create_app({"TESTING": True, "LANDREG_EXPENSIVE_LIMIT": (1, 600)}, settings=settings)
+    client = app.test_client()
+    env = {"REMOTE_ADDR": "198.51.100.77"}
+    url = f"/rankings/{PROFILE}/export.html?top=2&isochrones=oslo"
+    rdb.ISOCHRONES.clear()
+    assert client.get(url, environ_base=env).status_code == 200
+    assert client.get(url, environ_base=env).status_code == 200  # cached: free
+    rdb.ISOCHRONES.clear()
+    res = client.get(url, environ_base=env)
+    assert res.status_code == 429 and res.headers.get("Retry-After")
