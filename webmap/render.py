@@ -258,6 +258,27 @@ def components(m: folium.Map) -> dict[str, str]:
     return parts
 
 
+class NumberLabel(MacroElement):
+    """A plot's number on the map, made with its div icon from the start (folium's Marker
+    first draws Leaflet's default image icon, which a file opened from disk may not load)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.marker({{ this.location|tojson }}, {interactive: false, keyboard: false,
+            icon: L.divIcon({className: 'landreg-plot-no-icon', iconSize: [26, 26],
+                             iconAnchor: [13, 13],
+                             html: '<div class="landreg-plot-no">' + {{ this.number|tojson }}
+                                   + '</div>'})}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, location: tuple[float, float], number: int) -> None:
+        super().__init__()
+        self._name = "NumberLabel"
+        self.location = list(location)
+        self.number = int(number)
+
+
 class MetricScale(MacroElement):
     """A scale bar in metres and kilometres only (a Norwegian meeting has no use for miles)."""
 
@@ -317,10 +338,7 @@ def plots_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
         layer.add_to(m)
         (south, west), (north, east) = _bounds(plot["geometry"])
         xs += [[south, west], [north, east]]
-        folium.Marker(((south + north) / 2, (west + east) / 2), interactive=False,
-                      icon=folium.DivIcon(html=f'<div class="landreg-plot-no">{n:d}</div>',
-                                          icon_size=(26, 26), icon_anchor=(13, 13)),
-                      ).add_to(m)
+        NumberLabel(((south + north) / 2, (west + east) / 2), n).add_to(m)
     if xs:
         m.fit_bounds([[min(p[0] for p in xs), min(p[1] for p in xs)],
                       [max(p[0] for p in xs), max(p[1] for p in xs)]],

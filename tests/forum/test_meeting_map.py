@@ -11,7 +11,7 @@ import pytest
 
 PROFILE = "logistics"
 #: a plot's number on the map (a DivIcon's markup, escaped inside the map's script)
-NUMBER = r'landreg-plot-no\\"\\u003e(\d+)\\u003c'
+NUMBER = r'"landreg-plot-no">\' \+ (\d+)'
 
 
 @pytest.fixture(scope="module")
