@@ -103,10 +103,13 @@ class Attribution(MacroElement):
 
 
 def base_map(lang: str, *, location: tuple[float, float] = REGION_CENTER,
-             zoom: int = 9) -> folium.Map:
-    """An empty map wired to the locally served Leaflet, with scale bar and attribution."""
-    m = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True,
-                   prefer_canvas=False)
+             zoom: int = 9, metric_only: bool = False) -> folium.Map:
+    """An empty map wired to the locally served Leaflet, with scale bar and attribution
+    (``metric_only``: a scale in metres/kilometres only)."""
+    m = folium.Map(location=location, zoom_start=zoom, tiles=None,
+                   control_scale=not metric_only, prefer_canvas=False)
+    if metric_only:
+        MetricScale().add_to(m)
     m.default_js = [("leaflet", f"{VENDOR}/leaflet/dist/leaflet.js")]
     m.default_css = [("leaflet_css", f"{VENDOR}/leaflet/dist/leaflet.css")]
     Attribution("© Kartverket (N1000) CC BY 4.0").add_to(m)
@@ -255,27 +258,153 @@ def components(m: folium.Map) -> dict[str, str]:
     return parts
 
 
+class NumberLabel(MacroElement):
+    """A plot's number on the map, made with its div icon from the start (folium's Marker
+    first draws Leaflet's default image icon, which a file opened from disk may not load)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.marker({{ this.location|tojson }}, {interactive: false, keyboard: false,
+            icon: L.divIcon({className: 'landreg-plot-no-icon', iconSize: [26, 26],
+                             iconAnchor: [13, 13],
+                             html: '<div class="landreg-plot-no">' + {{ this.number|tojson }}
+                                   + '</div>'})}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, location: tuple[float, float], number: int) -> None:
+        super().__init__()
+        self._name = "NumberLabel"
+        self.location = list(location)
+        self.number = int(number)
+
+
+class MetricScale(MacroElement):
+    """A scale bar in metres and kilometres only (a Norwegian meeting has no use for miles)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, metric: true, maxWidth: 160})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
+#: Drive-time zone colours, nearest darkest (one hue: readable in colour-blind eyes and in
+#: grey print).
+ISOCHRONE_COLOURS = {15: "#08519c", 30: "#3182bd", 45: "#6baed6", 60: "#bdd7e7"}
+PLOT_FILL, PLOT_EDGE = "#1a9850", "#0b4d2c"
+
+
+def _iso_colour(minutes: int) -> str:
+    return ISOCHRONE_COLOURS.get(minutes, "#9ecae1")
+
+
 def plots_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
-              lang: str = "nb") -> folium.Map:
-    """A map of a few plots only (a comparison), numbered in the order given."""
-    m = base_map(lang)
+              lang: str = "nb", *, reference: dict[str, dict[str, Any]] | None = None,
+              isochrones: dict[str, Any] | None = None,
+              pad_left: int = 40) -> folium.Map:
+    """A map of a few plots only (a comparison), numbered in the order given as in the list
+    beside it; with ``reference`` layers (roads with E16/Rv2 emphasised, rail, stations) and
+    drive-time zones (``isochrones``, a FeatureCollection of landreg.routing.db.isochrones).
+    ``pad_left`` keeps the plots clear of a box over the map's left side."""
+    m = base_map(lang, metric_only=True)
     _add_background(m, kommuner, lang)
+    if isochrones:
+        t = catalogue()["text"][lang]
+        group = folium.FeatureGroup(name=t["forum_iso_note"], show=True)
+        for f in sorted(isochrones["features"], key=lambda f: -f["properties"]["minutes"]):
+            colour = _iso_colour(int(f["properties"]["minutes"]))
+            folium.GeoJson(f, interactive=False, style_function=lambda _f, c=colour: {
+                "color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.3,
+                "className": "landreg-isochrone"}).add_to(group)
+        group.add_to(m)
+    if reference:
+        _add_reference(m, {k: v for k, v in reference.items()
+                           if k in ("roads", "rail", "stations")}, lang)
     _add_kommuner(m, kommuner, lang, labels=True)
     xs: list[list[float]] = []
     for n, plot in enumerate(plots, start=1):
         layer = folium.GeoJson(plot, name=f"{n}. {plot['properties'].get('name')}",
-                               style_function=lambda f: {"color": "#1a6b52",
-                                                         "fillColor": "#1a9850",
-                                                         "fillOpacity": 0.5, "weight": 3,
+                               style_function=lambda f: {"color": PLOT_EDGE,
+                                                         "fillColor": PLOT_FILL,
+                                                         "fillOpacity": 0.6, "weight": 3,
                                                          "className": "landreg-plot"})
         TextTooltip(f"{n}. {plot['properties'].get('name')}").add_to(layer)
         layer.add_to(m)
         (south, west), (north, east) = _bounds(plot["geometry"])
         xs += [[south, west], [north, east]]
+        NumberLabel(((south + north) / 2, (west + east) / 2), n).add_to(m)
     if xs:
         m.fit_bounds([[min(p[0] for p in xs), min(p[1] for p in xs)],
-                      [max(p[0] for p in xs), max(p[1] for p in xs)]], padding=(30, 30))
+                      [max(p[0] for p in xs), max(p[1] for p in xs)]],
+                     padding_top_left=(pad_left, 40), padding_bottom_right=(40, 40),
+                     max_zoom=13)
     return m
+
+
+def meeting_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
+                reference: dict[str, dict[str, Any]], lang: str = "nb", *,
+                isochrones: dict[str, Any] | None = None) -> folium.Map:
+    """The meeting map (offline export): :func:`plots_map` with the reference layers and,
+    if given, the drive-time zones. Legend, north arrow, date and the selection in words
+    come with :func:`meeting_list` beside it."""
+    return plots_map(plots, kommuner, lang, reference=reference, isochrones=isochrones,
+                     pad_left=520)  # the list and legend cover the left of the map
+
+
+def meeting_list(items: list[dict[str, Any]], count: int, summary: str, lang: str = "nb", *,
+                 isochrones: dict[str, Any] | None = None) -> str:
+    """The escaped markup beside the meeting map: the selection in words, the numbered list
+    (numbers as on the map, each with its rank label), the legend, a north arrow, the date
+    (``30.11.2026``) and the attribution."""
+    from datetime import date
+
+    from landreg.i18n import fmt_daa, fmt_date, fmt_number, t
+
+    def e(v: Any) -> str:
+        return escape(str(v))
+
+    rows = "".join(
+        f'<li><span class="no">{n}</span> <strong>{e(p["name"])}</strong> '
+        f'({e(p.get("kommunenavn") or "")}, {e(fmt_daa(p.get("area_daa"), lang))}) · '
+        f'{e(t("score", lang))} {e(fmt_number(p.get("score"), 1, lang))}'
+        + (f' · {e(p["rank_text"])}' if p.get("rank_text") else "") + "</li>"
+        for n, p in enumerate(items, start=1))
+
+    def swatch(style: str, text: str) -> str:
+        return f'<li><span class="sw" style="{style}"></span>{e(text)}</li>'
+
+    legend = [swatch(f"background:{PLOT_FILL};border:2px solid {PLOT_EDGE}",
+                     t("forum_legend_plot", lang)),
+              swatch("height:4px;background:#c0392b", t("forum_legend_e16", lang)),
+              swatch("height:3px;background:#e67e22", t("forum_legend_main_road", lang)),
+              swatch("height:2px;background:#9e9e9e", t("forum_legend_other_road", lang)),
+              swatch("height:0;border-top:3px dashed #222", t("rail", lang)),
+              swatch("width:10px;height:10px;border-radius:50%;border:2px solid #222;"
+                     "background:#fff", t("stations", lang)),
+              swatch(f"height:0;border-top:2px dashed {styles.KOMMUNE_BORDER}",
+                     t("kommuner", lang))]
+    for f in sorted((isochrones or {}).get("features", []),
+                    key=lambda f: f["properties"]["minutes"]):
+        pr = f["properties"]
+        legend.append(swatch(f"background:{_iso_colour(int(pr['minutes']))};opacity:.6",
+                             t("forum_iso_legend", lang, min=pr["minutes"],
+                               to=pr["name_nb"] if lang == "nb" else pr["name_en"])))
+    note = f'<p class="small">{e(t("forum_iso_note", lang))}</p>' if isochrones else ""
+    made = fmt_date(date.today(), lang)
+    return (f'<p class="summary"><strong>{e(t("forum_selection", lang))}:</strong> '
+            f'{e(summary)}</p><ol class="plots">{rows}</ol>'
+            f'<div class="legend"><strong>{e(t("legend", lang))}</strong>'
+            f'<ul>{"".join(legend)}</ul></div>{note}'
+            f'<p class="small">{e(t("forum_meeting_made", lang, date=made))}'
+            f' · {e(t("forum_attribution", lang))}</p>'
+            f'<div class="north-arrow" aria-label="{e(t("forum_north", lang))}">'
+            f'<span class="arrow">▲</span><span>{e(t("forum_north", lang))}</span></div>')
 
 
 def _sha256(script: str) -> str:
@@ -312,9 +441,23 @@ def self_contained_html(m: folium.Map, node_modules: Path, title: str,
         "img-src data: " + KARTVERKET_TOPO.split("/v1/")[0],
         "object-src 'none'", "base-uri 'none'", "form-action 'none'",
     ])
-    style = ("body{margin:0;font:14px sans-serif}"
+    style = ("body{margin:0;font:15px sans-serif}"
              ".export-head{position:absolute;z-index:1000;top:8px;left:60px;background:#fff;"
-             "padding:6px 10px;border:1px solid #ccc;max-width:60%}"
+             "padding:6px 12px;border:1px solid #ccc;max-width:min(32rem,60%);"
+             "max-height:calc(100vh - 40px);overflow:auto;box-shadow:0 1px 4px #0003}"
+             ".export-head ol.plots{padding-left:0;list-style:none;margin:.4rem 0}"
+             ".export-head ol.plots li{margin:.2rem 0}"
+             ".export-head .no,.landreg-plot-no{display:inline-block;min-width:22px;height:22px;"
+             "line-height:22px;text-align:center;border-radius:50%;background:#fff;"
+             "border:2px solid #0b4d2c;font-weight:700;font-size:13px;color:#000}"
+             ".export-head .legend ul{list-style:none;padding:0;margin:.2rem 0}"
+             ".export-head .legend li{display:flex;align-items:center;gap:.5rem;margin:.15rem 0}"
+             ".export-head .sw{display:inline-block;width:24px;height:12px;flex:none}"
+             ".export-head .small{font-size:12px;color:#444;margin:.3rem 0}"
+             ".north-arrow{position:fixed;z-index:1000;top:12px;right:12px;background:#fff;"
+             "border:1px solid #ccc;padding:4px 8px;text-align:center;font-weight:700;"
+             "display:flex;flex-direction:column;line-height:1.1}"
+             ".north-arrow .arrow{font-size:20px}"
              ".landreg-offline-note{background:#fffbe6;border:1px solid #e0c96b;"
              "padding:2px 6px;font-size:12px}")
     return "".join([

@@ -36,10 +36,16 @@ def parse_ids(text: str | None) -> list[int]:
 
 
 def compare(session: Session, suitability: Suitability, profile_id: str, plot_ids: list[int],
-            weights: dict[str, float] | None = None, *, public: bool = True) -> dict[str, Any]:
+            weights: dict[str, float] | None = None, *, public: bool = True,
+            selection: list[int] | None = None) -> dict[str, Any]:
     """The comparison table.
 
-    Returns ``{"profile", "plots": [facts + score + rank + excluded + reasons],
+    Ranks are THE ranking (:meth:`Suitability.rank`): ``rank`` within ``selection`` (the
+    plots the filters on screen select; every visible plot when None) of ``count`` plots,
+    ``region_rank`` among the ``region_count`` published plots on the market.
+
+    Returns ``{"profile", "plots": [facts + score + rank + region_rank + excluded + reasons],
+    "count", "region_count", "drive": [{destination, name_nb, name_en, values: [min], best}],
     "ranked_among": "published" (the public) | "all" (planners: internal ranks),
     "criteria": [{criterion, unit, values: [{raw, normalised, contribution}], best}],
     "distances": [{criterion, unit, values: [m], best}], "facts": [{field, values, differ}]}``;
@@ -52,8 +58,13 @@ def compare(session: Session, suitability: Suitability, profile_id: str, plot_id
     profile = suitability.profile(profile_id, weights)
     features = [fetch_one(session, pid, public=public) for pid in plot_ids]
     # the public see ranks among published plots; planners the internal ranking (labelled)
-    ranking = {i["plot_id"]: i for i in suitability.ranking(session, profile_id, weights,
-                                                             public=public)}
+    ranked = suitability.rank(session, profile_id, weights, selection, public=public)
+    ranking = {i["plot_id"]: i for i in ranked.items}
+    if selection is not None:  # a compared plot outside the selection keeps its scores
+        outside = [pid for pid in plot_ids if pid not in ranking]
+        if outside:
+            extra = suitability.rank(session, profile_id, weights, outside, public=public)
+            ranking.update({i["plot_id"]: {**i, "rank": None} for i in extra.items})
     rows = session.execute(select(Plot.id, func.ST_AsBinary(Plot.geom))
                            .where(Plot.id.in_(plot_ids))).all()
     frame = gpd.GeoDataFrame({"id": [r[0] for r in rows]},
@@ -65,6 +76,7 @@ def compare(session: Session, suitability: Suitability, profile_id: str, plot_id
         item = ranking.get(f["id"], {})
         plots.append({"id": f["id"], **{k: f["properties"].get(k) for k in FACTS},
                       "score": item.get("score"), "rank": item.get("rank"),
+                      "region_rank": item.get("region_rank"),
                       "excluded": item.get("excluded"), "reasons": item.get("reasons", [])})
     criteria = []
     for cid, weight in profile.weights.items():
@@ -89,7 +101,29 @@ def compare(session: Session, suitability: Suitability, profile_id: str, plot_id
     return {"profile": profile.id, "profile_name_nb": profile.name_nb,
             "profile_name_en": profile.name_en, "weights": profile.weights, "plots": plots,
             "ranked_among": "published" if public else "all",
-            "criteria": criteria, "distances": distances, "facts": facts}
+            "count": ranked.count, "region_count": ranked.region_count,
+            "criteria": criteria, "distances": distances,
+            "drive": drive_rows(session, suitability, plot_ids), "facts": facts}
+
+
+def drive_rows(session: Session, suitability: Suitability, plot_ids: list[int]
+               ) -> list[dict[str, Any]]:
+    """Drive minutes (issue 13) per destination for the plots, the fastest marked; empty
+    without a road network in the layers folder."""
+    from landreg.routing.db import plot_minutes
+    from landreg.routing.network import load_network
+
+    folder = suitability.layers_dir
+    if folder is None or not (folder / "road_network.yaml").exists():
+        return []
+    net = load_network(folder)
+    minutes = plot_minutes(session, plot_ids)
+    rows = []
+    for tgt in net.targets.values():
+        vals = [minutes.get(pid, {}).get(tgt.id) for pid in plot_ids]
+        rows.append({"destination": tgt.id, "name_nb": tgt.name_nb, "name_en": tgt.name_en,
+                     "unit": "min", "values": vals, "best": _best(vals, higher=False)})
+    return rows
 
 
 def _best(values: list[float | None], *, higher: bool) -> int | None:

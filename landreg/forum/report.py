@@ -11,10 +11,12 @@ from xml.sax.saxutils import escape as xml_escape
 
 import geopandas as gpd
 import matplotlib
+import matplotlib.ticker
 import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from landreg.i18n import DASH, field_label, fmt_daa, fmt_date, fmt_number, t, value_label
 from landreg.models import Municipality, Plot, ReferenceFeature
 
 matplotlib.use("Agg")  # no display: render to PNG in memory
@@ -36,7 +38,10 @@ from reportlab.platypus import (  # noqa: E402
     TableStyle,
 )
 
-ATTRIBUTION = "Kartdata © Kartverket (N1000, CC BY 4.0). Demo: tomtene er fiktive."
+
+def attribution(lang: str = "nb") -> str:
+    """The map data's attribution and the demo note, in ``lang``."""
+    return t("forum_attribution", lang)
 
 
 def _frame(session: Session, model: Any, where: Any = None) -> gpd.GeoDataFrame:
@@ -49,7 +54,8 @@ def _frame(session: Session, model: Any, where: Any = None) -> gpd.GeoDataFrame:
 
 
 def static_map(session: Session, plot_ids: list[int], *, labels: list[str] | None = None,
-               size: tuple[float, float] = (7.5, 6.0), margin_m: float = 3000) -> bytes:
+               size: tuple[float, float] = (7.5, 6.0), margin_m: float = 3000,
+               lang: str = "nb") -> bytes:
     """A PNG map of the given plots (numbered) with kommuner, main roads, rail, a legend, a
     scale bar, a north arrow and the attribution."""
     plots = _frame(session, Plot, Plot.id.in_(plot_ids))
@@ -84,10 +90,10 @@ def static_map(session: Session, plot_ids: list[int], *, labels: list[str] | Non
     ax.annotate("N", xy=(0.95, 0.93), xytext=(0.95, 0.80), xycoords="axes fraction",
                 ha="center", va="center", fontsize=12, fontweight="bold",
                 arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5})
-    handles = [Patch(facecolor="#1a9850", edgecolor="#0b4d2c", label="Tomt (nr.)"),
-               Line2D([], [], color="#c0392b", lw=1.6, label="E- og riksveg"),
-               Line2D([], [], color="#222", lw=1.2, ls="--", label="Jernbane"),
-               Patch(facecolor="#f2efe6", edgecolor="#666", ls="--", label="Kommune")]
+    handles = [Patch(facecolor="#1a9850", edgecolor="#0b4d2c", label=t("forum_legend_plot", lang)),
+               Line2D([], [], color="#c0392b", lw=1.6, label=t("forum_legend_main_road", lang)),
+               Line2D([], [], color="#222", lw=1.2, ls="--", label=t("rail", lang)),
+               Patch(facecolor="#f2efe6", edgecolor="#666", ls="--", label=t("kommune", lang))]
     ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
     ax.text(0.99, 0.005, "© Kartverket (N1000) CC BY 4.0", transform=ax.transAxes,
             ha="right", va="bottom", fontsize=6)
@@ -142,100 +148,135 @@ def _styles():  # noqa: ANN202
     return getSampleStyleSheet()
 
 
-def _head(title: str, subtitle: str) -> list:
+def _head(title: str, subtitle: str, lang: str = "nb") -> list:
     s = _styles()
     return [paragraph(title, s["Title"]),
-            paragraph(f"{subtitle} — {date.today().strftime('%d.%m.%Y')}", s["Normal"]),
+            paragraph(f"{subtitle} — {fmt_date(date.today(), lang)}", s["Normal"]),
             Spacer(1, 0.3 * cm)]
 
 
-def _weights(weights: dict[str, float]) -> str:
-    return "Vekter: " + ", ".join(f"{k} {v:g} %" for k, v in weights.items())
-
-
-def ranking_pdf(session: Session, profile_name: str, weights: dict[str, float],
-                items: list[dict[str, Any]], top: int = 20) -> bytes:
-    """The ranking of a profile: table of the best plots and a map of the top ten."""
+def ranking_pdf(session: Session, profile_name: str, weights_line: str,
+                items: list[dict[str, Any]], top: int = 20, *, summary: str = "",
+                lang: str = "nb") -> bytes:
+    """The ranking of a profile within the selection on screen (``summary`` says which, in
+    words): table of the best plots with their rank labels and a map of the top ten."""
     s = _styles()
     shown = items[:top]
-    rows = [["Nr.", "Tomt", "Kommune", "daa", "Status", "Poeng", "Merknad"]]
+    rows = [[t("forum_col_rank", lang), field_label("name", lang), t("kommune", lang),
+             t("area", lang), field_label("availability", lang), t("score", lang),
+             t("forum_col_note", lang)]]
     for i in shown:
-        rows.append([i["rank"], i["name"], i["kommunenavn"], f"{i['area_daa']:.1f}",
-                     i["availability"], f"{i['score']:.1f}",
-                     "utelukket: " + "; ".join(i["reasons"]) if i["excluded"] else ""])
-    png = static_map(session, [i["plot_id"] for i in shown[:10]]) if shown else None
-    story = _head(f"Rangering: {profile_name}", "Næringsarealer i Glåmdalen")
-    story += [paragraph(_weights(weights), s["Normal"]), Spacer(1, 0.3 * cm),
-              _table(rows, [1.1 * cm, 6 * cm, 2.6 * cm, 1.5 * cm, 2.4 * cm, 1.5 * cm, 3 * cm])]
+        note = (t("excluded", lang) + ": " + "; ".join(i.get("reasons_text", i["reasons"]))
+                if i["excluded"] else "")
+        rows.append([paragraph(i["rank_text"], s["BodyText"]),
+                     paragraph(i["name"], s["BodyText"]), i["kommunenavn"],
+                     fmt_daa(i["area_daa"], lang), value_label("availability",
+                                                               i["availability"], lang),
+                     fmt_number(i["score"], 1, lang), paragraph(note, s["BodyText"])])
+    png = static_map(session, [i["plot_id"] for i in shown[:10]], lang=lang) if shown else None
+    story = _head(f"{t('forum_ranking', lang)}: {profile_name}", t("title", lang), lang)
+    story += [paragraph(f"{t('forum_selection', lang)}: {summary}", s["Normal"]),
+              paragraph(weights_line, s["Normal"]), Spacer(1, 0.3 * cm),
+              _table(rows, [3.6 * cm, 4.4 * cm, 2.4 * cm, 1.8 * cm, 2.2 * cm, 1.4 * cm,
+                            2.2 * cm])]
     if png:
-        story += [PageBreak(), paragraph("Kart over de ti beste", s["Heading2"]),
+        story += [PageBreak(), paragraph(t("forum_map_top10", lang), s["Heading2"]),
                   Image(io.BytesIO(png), width=17 * cm, height=13.6 * cm)]
-    story += [Spacer(1, 0.3 * cm), paragraph(ATTRIBUTION, s["Italic"])]
-    return _doc(f"Rangering {profile_name}", story)
+    story += [Spacer(1, 0.3 * cm), paragraph(attribution(lang), s["Italic"])]
+    return _doc(f"{t('forum_ranking', lang)} {profile_name}", story)
 
 
-def comparison_pdf(session: Session, c: dict[str, Any]) -> bytes:
-    """A comparison: plots side by side, every criterion, and a map with only those plots."""
+def comparison_pdf(session: Session, c: dict[str, Any], words: dict[str, Any],
+                   lang: str = "nb") -> bytes:
+    """A comparison: plots side by side, every criterion, drive minutes, and a map with only
+    those plots; ``words`` are the labels the page shows (landreg.web.forum._words)."""
     s = _styles()
-    names = [f"{n}. {p['name']}" for n, p in enumerate(c["plots"], start=1)]
+    body = s["BodyText"]
+    names = [paragraph(f"{n}. {p['name']}", body) for n, p in enumerate(c["plots"], start=1)]
     rows = [["", *names],
-            ["Egnethet", *[f"{p['score']:.1f}" if p["score"] is not None else "–"
-                           for p in c["plots"]]],
-            ["Brudd på krav", *["; ".join(p["reasons"]) or "–" for p in c["plots"]]]]
+            [t("forum_rank_row", lang), *[paragraph(r, body) for r in words["ranks"]]],
+            [t("score", lang), *[fmt_number(p["score"], 1, lang) for p in c["plots"]]],
+            [t("forum_breaches", lang), *[paragraph(r, body) for r in words["reasons"]]]]
     for row in c["criteria"]:
-        rows.append([f"{row['name_nb']} ({row['weight']:g} %)", *[
-            "–" if v["raw"] is None else f"{v['raw']:.1f} {row['unit']} → {v['contribution']:.1f} p"
-            for v in row["values"]]])
+        name = row["name_nb"] if lang == "nb" else row["name_en"]
+        rows.append([paragraph(f"{name} ({fmt_number(row['weight'], 0, lang)} %)", body), *[
+            DASH if v["raw"] is None else
+            f"{fmt_number(v['raw'], 1, lang)} {row['unit']} → "
+            f"{fmt_number(v['contribution'], 1, lang)} p" for v in row["values"]]])
     for row in c["distances"]:
-        rows.append([row["name_nb"], *["–" if v is None else f"{v:.0f} m"
-                                      for v in row["values"]]])
+        name = row["name_nb"] if lang == "nb" else row["name_en"]
+        rows.append([paragraph(name, body), *[DASH if v is None else
+                                              f"{fmt_number(v, 0, lang)} m"
+                                              for v in row["values"]]])
+    for row in c.get("drive", []):
+        name = t("forum_drive_to", lang, to=row["name_nb"] if lang == "nb" else row["name_en"])
+        rows.append([paragraph(name, body), *[DASH if v is None else
+                                              f"{fmt_number(v, 0, lang)} min"
+                                              for v in row["values"]]])
     for f in c["facts"]:
-        rows.append([f["field"], *["–" if v is None else str(v) for v in f["values"]]])
+        rows.append([paragraph(field_label(f["field"], lang), body),
+                     *[paragraph(value_label(f["field"], v, lang), body)
+                       for v in f["values"]]])
     width = (25 * cm) / (len(names) + 1)
-    png = static_map(session, [p["id"] for p in c["plots"]], size=(10, 5.5))
-    story = _head(f"Sammenligning: {c['profile_name_nb']}", "Næringsarealer i Glåmdalen")
-    story += [paragraph(_weights(c["weights"]), s["Normal"]), Spacer(1, 0.3 * cm),
+    png = static_map(session, [p["id"] for p in c["plots"]], size=(10, 5.5), lang=lang)
+    story = _head(f"{t('forum_comparison', lang)}: {words['profile']}", t("title", lang), lang)
+    story += [paragraph(f"{t('forum_selection', lang)}: {words['summary']}", s["Normal"]),
+              paragraph(words["weights"], s["Normal"]), Spacer(1, 0.3 * cm),
               _table(rows, [width] * (len(names) + 1)), PageBreak(),
               Image(io.BytesIO(png), width=24 * cm, height=13.2 * cm),
-              paragraph(ATTRIBUTION, s["Italic"])]
-    return _doc(f"Sammenligning {c['profile_name_nb']}", story, wide=True)
+              paragraph(attribution(lang), s["Italic"])]
+    return _doc(f"{t('forum_comparison', lang)} {words['profile']}", story, wide=True)
 
 
-def factsheet_pdf(session: Session, plot: dict[str, Any], scores: list[dict[str, Any]]) -> bytes:
-    """One page for an investor: the plot's facts, its best purposes and a map."""
+def factsheet_pdf(session: Session, plot: dict[str, Any], scores: list[dict[str, Any]],
+                  drive: list[dict[str, Any]] | None = None, lang: str = "nb") -> bytes:
+    """One page for an investor: the plot's facts, drive minutes, its best purposes and a
+    map."""
     s = _styles()
     p = plot["properties"]
-    facts = [["Kommune", f"{p['kommunenavn']} ({p['kommunenummer']})"],
-             ["Areal", f"{p['area_daa']:.1f} daa"],
-             ["Arealformål", f"{p['arealformal']} {p['arealformal_name']}"],
-             ["Status", p["availability"]],
-             ["Byggeklar", "ja" if p["byggeklar"] else "nei"],
-             ["Strøm", "–" if p["power_capacity_mw"] is None else f"{p['power_capacity_mw']} MW"],
-             ["Pris", "–" if p["price_nok_m2"] is None else f"{p['price_nok_m2']:.0f} NOK/m²"],
-             ["Kontakt", p["contact"] or "–"]]
-    best = [["Formål", "Egnethet"]] + [[sc["profile_name_nb"], f"{sc['score']:.1f}"]
-                                       for sc in scores[:3]]
-    png = static_map(session, [plot["id"]], size=(7, 4.2), margin_m=1500)
-    story = _head(p["name"], "Faktaark, næringsareal i Glåmdalen")
+    minutes = [f"{r['name_nb'] if lang == 'nb' else r['name_en']} "
+               f"{fmt_number(r['values'][0], 0, lang)} min"
+               for r in drive or [] if r["values"][0] is not None]
+    facts = [[t("kommune", lang), f"{p['kommunenavn']} ({p['kommunenummer']})"],
+             [t("area", lang), fmt_daa(p["area_daa"], lang)],
+             [field_label("arealformal_name", lang),
+              f"{p['arealformal_name'] or DASH} ({p['arealformal']})"],
+             [field_label("availability", lang), value_label("availability",
+                                                            p["availability"], lang)],
+             [field_label("byggeklar", lang), value_label("byggeklar", p["byggeklar"], lang)],
+             [field_label("power_capacity_mw", lang),
+              value_label("power_capacity_mw", p["power_capacity_mw"], lang)],
+             [field_label("price_nok_m2", lang), value_label("price_nok_m2",
+                                                             p["price_nok_m2"], lang)],
+             [t("forum_drive", lang), paragraph("; ".join(minutes) or DASH, s["BodyText"])],
+             [t("contact", lang), p["contact"] or DASH]]
+    best = [[t("purpose", lang), t("score", lang)]] + [
+        [sc["profile_name_nb"] if lang == "nb" else sc["profile_name_en"],
+         fmt_number(sc["score"], 1, lang)] for sc in scores[:3]]
+    png = static_map(session, [plot["id"]], size=(7, 4.2), margin_m=1500, lang=lang)
+    story = _head(p["name"], t("forum_factsheet", lang), lang)
     story += [_table(facts, [4 * cm, 13 * cm]), Spacer(1, 0.3 * cm)]
     if p.get("description"):
         story += [paragraph(p["description"], s["Normal"]), Spacer(1, 0.2 * cm)]
     story += [_table(best, [8 * cm, 3 * cm]), Spacer(1, 0.3 * cm),
               Image(io.BytesIO(png), width=16 * cm, height=9.6 * cm),
-              paragraph(ATTRIBUTION, s["Italic"])]
+              paragraph(t("forum_drive_note", lang), s["Italic"]),
+              paragraph(attribution(lang), s["Italic"])]
     return _doc(p["name"], story)
 
 
-def _bar_chart(accounts: dict[str, Any]) -> bytes:
+def _bar_chart(accounts: dict[str, Any], lang: str = "nb") -> bytes:
     """Stacked bars: free, reserved/negotiating and sold/built daa per kommune."""
     names = [k["name"] for k in accounts["kommuner"]]
-    stacks = {"ledig": [], "reservert/forhandling": [], "solgt/utbygd": []}
+    stacks: dict[str, list[float]] = {t("forum_acc_free", lang): [],
+                                      t("forum_acc_reserved_negotiating", lang): [],
+                                      t("forum_acc_sold_built", lang): []}
+    free, held, gone = stacks.values()
     for k in accounts["kommuner"]:
         g = k["groups"].values()
-        stacks["ledig"].append(sum(c["ledig"] for c in g))
-        stacks["reservert/forhandling"].append(sum(c["reservert"] + c["under_forhandling"]
-                                                   for c in g))
-        stacks["solgt/utbygd"].append(sum(c["solgt"] + c["utbygd"] for c in g))
+        free.append(sum(c["ledig"] for c in g))
+        held.append(sum(c["reservert"] + c["under_forhandling"] for c in g))
+        gone.append(sum(c["solgt"] + c["utbygd"] for c in g))
     fig, ax = plt.subplots(figsize=(8, 3.6), dpi=150)
     bottom = [0.0] * len(names)
     for (label, values), colour in zip(stacks.items(), ("#1a9850", "#fdae61", "#878787"),
@@ -243,6 +284,8 @@ def _bar_chart(accounts: dict[str, Any]) -> bytes:
         ax.bar(names, values, bottom=bottom, label=label, color=colour)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("daa")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda v, _pos: fmt_number(v, 0, lang)))
     ax.legend(fontsize=7)
     ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
@@ -252,21 +295,31 @@ def _bar_chart(accounts: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def accounts_pdf(accounts: dict[str, Any]) -> bytes:
+def accounts_pdf(accounts: dict[str, Any], lang: str = "nb") -> bytes:
     """The land accounts: region table, years of supply, a stacked bar chart per kommune."""
     s = _styles()
-    rows = [["Formål", "Ledig", "Byggeklar", "Reservert", "Solgt", "På dyrka mark",
-             "Flomutsatt", "Behov/år", "År"]]
+    purposes = dict(catalogue_values("purpose_group", lang))
+    rows = [[t(k, lang) for k in ("purpose", "forum_acc_free", "byggeklar",
+                                   "forum_acc_reserved", "forum_acc_sold",
+                                   "forum_acc_farmland", "forum_acc_flood",
+                                   "forum_acc_demand", "forum_acc_years")]]
     for g, c in accounts["region"].items():
-        rows.append([g, f"{c['ledig']:.1f}", f"{c['byggeklar_free']:.1f}",
-                     f"{c['reservert']:.1f}", f"{c['solgt']:.1f}", f"{c['farmland_free']:.1f}",
-                     f"{c['flood_free']:.1f}", f"{c['yearly_demand_daa']:.1f}",
-                     "–" if c["years_of_supply"] is None else f"{c['years_of_supply']:.0f}"])
-    story = _head("Arealregnskap for næringsarealer",
-                  f"Mål: {accounts['target_jobs_per_year']:.0f} nye arbeidsplasser i året")
+        rows.append([purposes.get(g, g), *[fmt_number(c[k], 1, lang) for k in (
+            "ledig", "byggeklar_free", "reservert", "solgt", "farmland_free", "flood_free",
+            "yearly_demand_daa")], fmt_number(c["years_of_supply"], 0, lang)])
+    story = _head(t("forum_acc_title", lang),
+                  t("forum_acc_target", lang,
+                    jobs=fmt_number(accounts["target_jobs_per_year"], 0, lang)), lang)
     story += [_table(rows), Spacer(1, 0.4 * cm),
-              Image(io.BytesIO(_bar_chart(accounts)), width=17 * cm, height=7.6 * cm),
-              paragraph("Forutsetninger: " + "; ".join(accounts["assumptions"]["sources"]
-                                                       .values()), s["Italic"]),
-              paragraph(ATTRIBUTION, s["Italic"])]
-    return _doc("Arealregnskap", story)
+              Image(io.BytesIO(_bar_chart(accounts, lang)), width=17 * cm, height=7.6 * cm),
+              paragraph(t("forum_acc_assumptions", lang) + ": " + "; ".join(
+                  accounts["assumptions"]["sources"].values()), s["Italic"]),
+              paragraph(attribution(lang), s["Italic"])]
+    return _doc(t("forum_acc_title", lang), story)
+
+
+def catalogue_values(field: str, lang: str) -> dict[str, str]:
+    """The labels of a coded field (landreg.i18n.labels)."""
+    from landreg.i18n import labels
+
+    return labels(field, lang)

@@ -36,6 +36,7 @@ CATALOGUE = Path(__file__).with_name("text.yaml")
 
 #: Decimal places a number field is shown with.
 FIELD_DIGITS = {"area_daa": 1, "price_nok_m2": 0, "power_capacity_mw": 1, "max_bya_pct": 0,
+                "arealformal": None,
                 "max_height_m": 1, "version": 0, "kommunenummer": None, "id": None}
 
 

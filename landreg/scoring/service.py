@@ -69,6 +69,20 @@ _PLOTS_VERSION = """
 """
 
 
+#: The statuses of plots still on the market: a ``region_rank`` counts among these.
+REGION_STATUSES = ("ledig", "reservert", "under_forhandling")
+
+
+@dataclass
+class Ranking:
+    """A ranked selection: ``items`` (each with ``rank`` and ``region_rank``), ``count`` (the
+    selection's size) and ``region_count`` (published plots on the market)."""
+
+    items: list[dict[str, Any]]
+    count: int
+    region_count: int
+
+
 @dataclass
 class Surface:
     """A suitability surface: scores per cell, their grid, the profile, and the cached file
@@ -262,7 +276,38 @@ class Suitability:
         ``plot_ids`` restricts the ranking to those plots (e.g. a public, filtered search).
         With ``public`` (the default) only published plots are ranked, so ranks run 1..N over
         what the public can see; planners pass ``public=False`` for the internal ranking.
+        Each item also carries ``region_rank`` (see :meth:`rank`).
         """
+        return self.rank(session, pid, weights, plot_ids, public=public).items
+
+    def rank(self, session: Session, pid: str, weights: dict[str, float] | None = None,
+             plot_ids: list[int] | None = None, *, public: bool = True) -> Ranking:
+        """The one ranking (issue 12): ``rank`` within the selection (``plot_ids``, or every
+        visible plot), best first with excluded plots after the others, and ``region_rank``
+        with the same profile and weights among every published plot still on the market
+        (:data:`REGION_STATUSES`) — None for a sold, built or withdrawn plot."""
+        region = self.region_ids(session)
+        scored = self._scored(session, pid, weights,
+                              None if plot_ids is None else sorted(set(plot_ids) | set(region)),
+                              public=public)
+        chosen = scored if plot_ids is None else [i for i in scored
+                                                   if i["plot_id"] in set(plot_ids)]
+        region_set = set(region)
+        region_ranks = {i["plot_id"]: n for n, i in enumerate(
+            (i for i in scored if i["plot_id"] in region_set), start=1)}
+        items = [{**i, "rank": n, "region_rank": region_ranks.get(i["plot_id"])}
+                 for n, i in enumerate(chosen, start=1)]
+        return Ranking(items, len(items), len(region_ranks))
+
+    def region_ids(self, session: Session) -> list[int]:
+        """Published plots on the market (ledig, reservert, under forhandling): the region a
+        ``region_rank`` is counted in."""
+        return list(session.execute(select(Plot.id).where(
+            Plot.published.is_(True), Plot.availability.in_(REGION_STATUSES))).scalars())
+
+    def _scored(self, session: Session, pid: str, weights: dict[str, float] | None,
+                plot_ids: list[int] | None, *, public: bool) -> list[dict[str, Any]]:
+        """Scores of the visible plots (of ``plot_ids`` if given) in ranking order."""
         profile = self.profile(pid, weights)
         if weights:
             plots = self._plots(session, public=public)
@@ -285,8 +330,7 @@ class Suitability:
                       "reasons": r.reasons, "incomplete": r.incomplete,
                       "breakdown": r.breakdown} for r in session.execute(q).scalars()]
         items.sort(key=lambda i: (i["excluded"], -i["score"], i["plot_id"]))
-        for n, item in enumerate(items, start=1):
-            item["rank"] = n
+        for item in items:
             item["score"] = round(item["score"], 2)
         return items
 

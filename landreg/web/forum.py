@@ -25,13 +25,41 @@ from landreg.web.suitability import suitability
 bp = Blueprint("forum", __name__)
 
 
-def _comparison() -> dict:
+#: The filter parameters of /api/plots a comparison or ranking export carries, so an export
+#: shows exactly the selection on screen.
+FILTER_PARAMS = set(params.PLOT_PARAMS) - {"sort", "limit", "offset", "crs"}
+
+
+def filter_args(args: dict[str, str]) -> dict[str, str]:
+    """The filters (and ``weights``) among ``args``, for links from a page to its exports."""
+    return {k: v for k, v in args.items() if (k in FILTER_PARAMS or k == "weights") and v}
+
+
+def _comparison(extra: set[str] = frozenset()) -> dict:
+    """The comparison the query asks for, ranked within the selection its filters make."""
+    from landreg.web.suitability import filtered_ids
+
     args = request.args.to_dict()
-    params.check_known(args, {"profile", "plots", "weights", "lang"})
+    params.check_known(args, {"profile", "plots", "weights", "lang"} | FILTER_PARAMS | extra)
     weights = parse_weights(args["weights"]) if args.get("weights") else None
     public = current_principal() is None
+    filters = {k: v for k, v in args.items() if k in FILTER_PARAMS}
+    selection = list(filtered_ids(filters, public=public)) if filters else None
     return compare(session(), suitability(), args.get("profile") or "logistics",
-                   parse_ids(args.get("plots")), weights, public=public)
+                   parse_ids(args.get("plots")), weights, public=public, selection=selection)
+
+
+def _words(c: dict, lang: str) -> dict:
+    """Labels of a comparison for people: rank labels, reasons, weights, the selection."""
+    from landreg.forum.labels import filter_summary, rank_text, reasons_text, weights_text
+
+    s = suitability()
+    args = request.args.to_dict()
+    return {"ranks": [rank_text(p, c["count"], lang) for p in c["plots"]],
+            "reasons": [reasons_text(s, p["reasons"], lang) for p in c["plots"]],
+            "weights": weights_text(s, c["weights"], lang),
+            "summary": filter_summary(session(), s, args, c["profile"], lang),
+            "profile": c["profile_name_nb"] if lang == "nb" else c["profile_name_en"]}
 
 
 @bp.get("/api/compare")
@@ -150,75 +178,102 @@ def compare_page() -> str:
     features = [fetch_one(session(), p["id"], public=current_principal() is None)
                 for p in table["plots"]]
     parts = components(plots_map(features, kommuner_collection(), lang))
+    links = {"profile": table["profile"],
+             "plots": ",".join(str(p["id"]) for p in table["plots"]),
+             **filter_args(request.args.to_dict()), **({"lang": lang} if lang != "nb" else {})}
+    from landreg.routing.network import load_network
+    from landreg.web.params import url_with_query
+
+    dests = [(d.id, d.name_nb if lang == "nb" else d.name_en)
+             for d in load_network(settings().layers_dir).targets.values()]
     return render_template("compare.html", c=table, parts=parts, json=json,
+                           words=_words(table, lang), links=links, destinations=dests,
+                           url_with_query=url_with_query,
                            user=current_principal(), **_page_context(lang))
 
 
-def _export_html(features: list[dict], title: str, items: list[dict], name: str) -> Response:
-    """A self-contained HTML map: a file to hand out, so it holds public fields only, whoever
-    is logged in when it is downloaded."""
-    from html import escape
-
+def _export_html(features: list[dict], title: str, items: list[dict], name: str,
+                 summary: str, count: int) -> Response:
+    """A self-contained HTML meeting map: a file to hand out, so it holds public fields only,
+    whoever is logged in when it is downloaded. Plots are numbered as in the list; the
+    reference layers, legend, north arrow, metric scale, date and the selection in words are
+    on it, and drive-time zones when ``isochrones=<destination>`` is asked for."""
     from landreg.i18n import pick_lang
     from landreg.registry.fields import public_feature
-    from landreg.web.pages import NODE_MODULES, kommuner_collection
-    from webmap.render import plots_map, self_contained_html
+    from landreg.web.pages import NODE_MODULES, _reference, kommuner_collection
+    from webmap.render import meeting_list, meeting_map, self_contained_html
 
     lang = pick_lang(request.args.get("lang"))
-    rows = "".join(
-        f"<li>{escape(p['name'])} ({escape(str(p['kommunenavn']))}, "
-        f"{p['area_daa']:.1f} daa): {p['score'] if p['score'] is not None else '–'}</li>"
-        for p in items)
+    iso = _isochrones(request.args.get("isochrones"))
     features = [public_feature(f) for f in features]
-    html = self_contained_html(plots_map(features, kommuner_collection(), lang), NODE_MODULES,
-                               title, f"<ol>{rows}</ol><small>© Kartverket CC BY 4.0</small>")
+    m = meeting_map(features, kommuner_collection(), _reference(), lang, isochrones=iso)
+    html = self_contained_html(m, NODE_MODULES, title,
+                               meeting_list(items, count, summary, lang, isochrones=iso))
     return Response(html, mimetype="text/html",
                     headers={"Content-Disposition": f'attachment; filename="{name}.html"'})
+
+
+def _isochrones(target: str | None) -> dict | None:
+    """Drive-time zones (15/30/45/60 min) around ``target`` for a meeting map, or None; a
+    computation counts against the caller's limit like /api/isochrones."""
+    from landreg.web.reach import isochrones_for
+
+    return isochrones_for(target, [15, 30, 45, 60]) if target else None
 
 
 @bp.get("/compare/export.html")
 def compare_export() -> Response:
     """The comparison's map as one self-contained HTML file for the meeting (works offline)."""
-    from datetime import date
+    from landreg.i18n import fmt_date, pick_lang, t
 
-    table = _comparison()
+    lang = pick_lang(request.args.get("lang"))
+    table = _comparison({"isochrones"})
+    words = _words(table, lang)
     features = [fetch_one(session(), p["id"], public=current_principal() is None)
                 for p in table["plots"]]
-    title = f"Sammenligning: {table['profile_name_nb']} — {date.today().isoformat()}"
-    return _export_html(features, title, table["plots"], f"sammenligning-{table['profile']}")
+    items = [{**p, "rank_text": r} for p, r in zip(table["plots"], words["ranks"], strict=True)]
+    title = f"{t('forum_comparison', lang)}: {words['profile']} — {fmt_date(_today(), lang)}"
+    return _export_html(features, title, items, f"sammenligning-{table['profile']}",
+                        words["summary"], table["count"])
+
+
+def _today():  # noqa: ANN202 - a date
+    from datetime import date
+
+    return date.today()
 
 
 @bp.get("/rankings/<profile>/export.html")
 def ranking_export(profile: str) -> Response:
     """The ten best plots of a ranking as one self-contained HTML map (works offline)."""
-    from datetime import date
+    from landreg.i18n import fmt_date, pick_lang, t
 
-    weights, rows, p = _public_ranking(profile)
-    top = rows[:10]
+    lang = pick_lang(request.args.get("lang"))
+    body, p, summary = _public_ranking(profile, {"isochrones"})
+    top = body["items"][:10]
     features = [fetch_one(session(), r["plot_id"], public=True) for r in top]
-    title = f"Rangering: {p.name_nb} — {date.today().isoformat()}"
-    return _export_html(features, title, top, f"rangering-{profile}")
+    name = p.name_nb if lang == "nb" else p.name_en
+    title = f"{t('forum_ranking', lang)}: {name} — {fmt_date(_today(), lang)}"
+    return _export_html(features, title, top, f"rangering-{profile}", summary, body["count"])
 
 
-def _public_ranking(profile: str) -> tuple:
+def _public_ranking(profile: str, extra: set[str] = frozenset()) -> tuple:
+    """THE ranking (landreg.web.suitability.ranked) for an export, each item with its rank
+    label, and the selection in words."""
+    from landreg.forum.labels import filter_summary, rank_text, reason_text
+    from landreg.i18n import pick_lang
+    from landreg.web.suitability import ranked
+
     args = request.args.to_dict()
-    params.check_known(args, {"weights", "top", "lang"})
+    params.check_known(args, {"weights", "top", "lang"} | FILTER_PARAMS | extra)
+    lang = pick_lang(args.get("lang"))
     weights = parse_weights(args["weights"]) if args.get("weights") else None
     p = suitability().profile(profile, weights)
-    items = suitability().ranking(session(), profile, weights)
-    facts = {}
-    for item in items:
-        try:
-            facts[item["plot_id"]] = fetch_one(session(), item["plot_id"], public=True)
-        except LandregError:
-            continue  # unpublished: not in a public export
-    rows = [{**i, **{k: facts[i["plot_id"]]["properties"][k]
-                     for k in ("name", "kommunenavn", "area_daa", "availability")}}
-            for i in items if i["plot_id"] in facts]
-    for n, row in enumerate(rows, start=1):
-        row["rank"] = n
-    session().commit()
-    return weights, rows, p
+    body = ranked(profile, args)
+    for item in body["items"]:
+        item["rank_text"] = rank_text(item, body["count"], lang)
+        item["reasons_text"] = [reason_text(suitability(), r, lang) for r in item["reasons"]]
+    return body, p, filter_summary(session(), suitability(), args, profile, lang)
 
 
 def _pdf(blob: bytes, name: str) -> Response:
@@ -230,40 +285,54 @@ def _pdf(blob: bytes, name: str) -> Response:
 def compare_pdf() -> Response:
     """The comparison as a printable report (table, map, attribution)."""
     from landreg.forum.report import comparison_pdf
+    from landreg.i18n import pick_lang
 
+    lang = pick_lang(request.args.get("lang"))
     c = _comparison()
-    return _pdf(comparison_pdf(session(), c), f"sammenligning-{c['profile']}")
+    return _pdf(comparison_pdf(session(), c, _words(c, lang), lang),
+                f"sammenligning-{c['profile']}")
 
 
 @bp.get("/rankings/<profile>/report.pdf")
 def ranking_pdf(profile: str) -> Response:
-    """A profile's ranking of published plots as a printable report."""
+    """A profile's ranking of the published plots the filters select, as a printable report."""
+    from landreg.forum.labels import weights_text
     from landreg.forum.report import ranking_pdf as make
+    from landreg.i18n import pick_lang
 
-    _weights, rows, p = _public_ranking(profile)
+    lang = pick_lang(request.args.get("lang"))
+    body, p, summary = _public_ranking(profile)
     top = params.integer(request.args.to_dict(), "top", 20, minimum=1, maximum=200)
-    return _pdf(make(session(), p.name_nb, p.weights, rows, top), f"rangering-{profile}")
+    name = p.name_nb if lang == "nb" else p.name_en
+    return _pdf(make(session(), name, weights_text(suitability(), p.weights, lang),
+                     body["items"], top, summary=summary, lang=lang), f"rangering-{profile}")
 
 
 @bp.get("/accounts/report.pdf")
 def accounts_pdf() -> Response:
     """The land accounts as a printable report with charts."""
     from landreg.forum.report import accounts_pdf as make
+    from landreg.i18n import pick_lang
 
-    return _pdf(make(_accounts()), "arealregnskap")
+    params.check_known(request.args, {"lang"})
+    return _pdf(make(_accounts(), pick_lang(request.args.get("lang"))), "arealregnskap")
 
 
 @bp.get("/plots/<int:plot_id>/factsheet.pdf")
 def factsheet(plot_id: int) -> Response:
     """A one-page factsheet of a published plot for investors."""
+    from landreg.forum.compare import drive_rows
     from landreg.forum.report import factsheet_pdf
+    from landreg.i18n import pick_lang
 
     # public fields always (it is a handout); planners may print one of an unpublished plot
     plot = fetch_one(session(), plot_id, public=True,
                      published_only=current_principal() is None)
     scores = suitability().plot_scores(session(), plot_id)
+    drive = drive_rows(session(), suitability(), [plot_id])
     session().commit()
-    return _pdf(factsheet_pdf(session(), plot, scores), f"faktaark-{plot_id}")
+    return _pdf(factsheet_pdf(session(), plot, scores, drive,
+                              pick_lang(request.args.get("lang"))), f"faktaark-{plot_id}")
 
 
 def _accounts() -> dict:
@@ -322,7 +391,6 @@ def enquiry_submit() -> tuple[str, int] | tuple[str, int, dict]:
 
     At most ``MAX_PER_HOUR`` enquiries per sender (the address behind the trusted proxies),
     counted atomically in the shared limiter."""
-    from landreg.errors import LandregError
     from landreg.i18n import pick_lang
     from landreg.web.errors import status_of
     from landreg.web.pages import _page_context

@@ -64,6 +64,8 @@ _RANK_EXTRA = {
                    {"type": "boolean"}),
     "threshold": ("lowest score of a candidate area (default 90)",
                   {"type": "number", "minimum": 0, "maximum": 100}),
+    "lang": ("nb or en: the language of the CSV's rank_label and selection columns",
+             {"type": "string", "enum": ["nb", "en"]}),
 }
 
 _JSON = "application/json"
@@ -260,7 +262,13 @@ def _components() -> dict[str, Any]:
                 "plot_id": {"type": "integer"},
                 "scores": {"type": "array", "items": _ref("Score")}}},
             "RankingItem": {"type": "object", "properties": {
-                "rank": {"type": "integer"}, "plot_id": {"type": "integer"},
+                "rank": {"type": "integer", "description": "1-based place within the "
+                         "filtered selection (best first, excluded plots after the others)"},
+                "region_rank": {"type": "integer", "nullable": True, "description":
+                                "place with the same profile and weights among all published "
+                                "plots that are ledig, reservert or under_forhandling; null "
+                                "for a sold, built or withdrawn plot"},
+                "plot_id": {"type": "integer"},
                 "score": {"type": "number"}, "excluded": {"type": "boolean"},
                 "reasons": {"type": "array", "items": {"type": "string"}},
                 "incomplete": {},
@@ -269,12 +277,17 @@ def _components() -> dict[str, Any]:
                 "kommunenavn": {"type": "string"}, "area_daa": {"type": "number"},
                 "availability": {"type": "string"}, "arealformal": {"type": "integer"},
                 "arealformal_name": {"type": "string"}, "byggeklar": {"type": "boolean"}}},
-            "Ranking": {"type": "object", "required": ["profile", "count", "items"],
+            "Ranking": {"type": "object",
+                        "required": ["profile", "count", "region_count", "items"],
                         "properties": {
                             "profile": {"type": "string"},
                             "weights": {"type": "object", "nullable": True,
                                         "additionalProperties": {"type": "number"}},
-                            "count": {"type": "integer"},
+                            "count": {"type": "integer", "description":
+                                      "size of the filtered selection (before top)"},
+                            "region_count": {"type": "integer", "description":
+                                             "published plots on the market (ledig, "
+                                             "reservert, under_forhandling)"},
                             "items": {"type": "array", "items": _ref("RankingItem")},
                             "candidates": {"type": "array", "items": obj}}},
             "Profiles": {"type": "object", "properties": {
@@ -286,9 +299,13 @@ def _components() -> dict[str, Any]:
                 "profile": {"type": "string"}, "profile_name_nb": {"type": "string"},
                 "profile_name_en": {"type": "string"},
                 "weights": {"type": "object", "additionalProperties": {"type": "number"}},
-                "plots": {"type": "array", "items": obj},
+                "plots": {"type": "array", "items": obj, "description": "facts, score, "
+                          "rank (within the filters' selection) and region_rank per plot"},
+                "count": {"type": "integer"}, "region_count": {"type": "integer"},
                 "criteria": {"type": "array", "items": obj},
                 "distances": {"type": "array", "items": obj},
+                "drive": {"type": "array", "items": obj,
+                          "description": "drive minutes per destination"},
                 "facts": {"type": "array", "items": obj}}},
             "ComparisonCreate": {"type": "object", "required": ["name", "profile", "plots"],
                                  "properties": {
@@ -398,7 +415,8 @@ def openapi_document(server: str) -> dict[str, Any]:
         _query("profile", "purpose profile (default logistics)", {"type": "string"}),
         _query("plots", "2–6 plot ids, comma-separated",
                {"type": "string", "pattern": r"^\d+(,\d+){1,5}$"}),
-        weights, _query("lang", "nb or en", {"type": "string", "enum": ["nb", "en"]})]
+        weights, _query("lang", "nb or en", {"type": "string", "enum": ["nb", "en"]}),
+        *filter_params]  # the selection the ranks are counted in
     paths: dict[str, Any] = {
         "/api/plots": {
             "get": _op("searchPlots", "Search published plots",
@@ -517,7 +535,8 @@ def openapi_document(server: str) -> dict[str, Any]:
             {"200": _ok("Profiles and criteria", "Profiles")}, tags=suit)},
         "/api/rankings/{profile}": {"get": _op(
             "ranking", "Published plots best first for a profile (the /api/plots filters "
-            "apply)", {"200": {"description": "Ranking", "content": {
+            "apply): rank within that selection, region_rank among plots on the market",
+            {"200": {"description": "Ranking", "content": {
                 **_content("Ranking"), "text/csv": {"schema": {"type": "string"}}}},
                 **_errors("400", "404")},
             parameters=[profile] + ranking_params, tags=suit)},

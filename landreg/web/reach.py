@@ -40,8 +40,16 @@ def destinations() -> Response:
 def isochrones(destination: str) -> Response:
     """Areas within 15/30/45/60 (or ``minutes=``) minutes' drive of a destination (CRS84)."""
     params.check_known(request.args, ["minutes"])
+    body = isochrones_for(destination, rdb.parse_minutes(request.args.get("minutes")))
+    resp = geojson_response(body, 4326)
+    resp.headers["Cache-Control"] = "public, max-age=600"
+    return resp
+
+
+def isochrones_for(destination: str, minutes: list[int]) -> dict[str, Any]:
+    """Drive-time zones around ``destination`` (the map's API and the meeting map): a cache
+    miss counts against the caller's limit of expensive computations (429 when over)."""
     net = load_network(settings().layers_dir)
-    minutes = rdb.parse_minutes(request.args.get("minutes"))
     if destination in net.targets and rdb.ISOCHRONES.get(
             (net.version, destination, tuple(minutes))) is None:
         limit, window = current_app.config.get("LANDREG_EXPENSIVE_LIMIT", EXPENSIVE_LIMIT)
@@ -50,9 +58,7 @@ def isochrones(destination: str) -> Response:
                         "later — the usual 15/30/45/60 minutes stay available from the cache.")
     body = rdb.isochrones(session(), net, destination, minutes)
     session().commit()  # keep a network loaded on first use
-    resp = geojson_response(body, 4326)
-    resp.headers["Cache-Control"] = "public, max-age=600"
-    return resp
+    return body
 
 
 def attach_minutes(features: list[dict[str, Any]]) -> None:

@@ -84,38 +84,60 @@ def plot_scores(plot_id: int) -> Response:
     return jsonify({"plot_id": plot_id, "scores": scores})
 
 
+#: The facts each ranking item carries beside its scores.
+RANK_FACTS = ("name", "kommunenummer", "kommunenavn", "area_daa", "availability", "arealformal",
+              "arealformal_name", "byggeklar", "road_access", "water_sewer", "power_capacity_mw")
+
+
+def filtered_ids(args: dict[str, str], *, public: bool = True) -> dict[int, dict]:
+    """The plots the /api/plots filters in ``args`` select (every page): id → properties."""
+    plot_args = {k: v for k, v in args.items() if k in params.PLOT_PARAMS
+                 and k not in {"sort", "limit", "offset", "crs"}}
+    query = params.plot_query({**plot_args, "limit": "1000"})
+    sess = session()
+    page = search_plots(sess, query, public=public)
+    while len(page.features) < page.number_matched:  # every matching plot, not one page
+        query.offset += query.limit
+        page.features += search_plots(sess, query, public=public).features
+    return {f["id"]: f["properties"] for f in page.features}
+
+
+def ranked(profile: str, args: dict[str, str]) -> dict:
+    """THE ranking every screen and export shows (issue 12): the public plots the filters in
+    ``args`` select, best first, each with ``rank`` (within the selection) and ``region_rank``
+    (among published plots on the market), the facts of :data:`RANK_FACTS`, and ``count`` /
+    ``region_count``. ``weights`` in ``args`` rank with the user's own weights."""
+    facts = filtered_ids(args, public=True)
+    weights = _weights(args)
+    if weights:  # scored on the fly over every plot
+        expensive()
+    sess = session()
+    result = suitability().rank(sess, profile, weights, plot_ids=list(facts))
+    sess.commit()
+    for item in result.items:
+        p = facts[item["plot_id"]]
+        item.update({k: p.get(k) for k in RANK_FACTS})
+    return {"profile": profile, "weights": weights, "count": result.count,
+            "region_count": result.region_count, "items": result.items}
+
+
 @bp.get("/rankings/<profile>")
 def ranking(profile: str) -> Response:
     """Published plots best first for a profile; the plot filters of /api/plots apply.
 
-    ``weights=slope:30,dist_rail:70`` ranks with your own weights (summing to 100);
-    ``f=csv`` gives a spreadsheet.
+    ``rank`` is the place within the filtered selection (``count`` plots), ``region_rank``
+    the place among all published plots still on the market (``region_count``; null for a
+    sold or built plot). ``weights=slope:30,dist_rail:70`` ranks with your own weights
+    (summing to 100); ``f=csv`` gives a spreadsheet; ``top`` shortens the list.
     """
     args = request.args.to_dict()
-    params.check_known(args, RANK_PARAMS)
-    plot_args = {k: v for k, v in args.items() if k in params.PLOT_PARAMS}
-    query = params.plot_query({**plot_args, "limit": "1000"})
-    sess = session()
-    page = search_plots(sess, query, public=True)
-    while len(page.features) < page.number_matched:  # every matching plot, not one page
-        query.offset += query.limit
-        page.features += search_plots(sess, query, public=True).features
-    facts = {f["id"]: f["properties"] for f in page.features}
-    if _weights(args):  # scored on the fly over every plot
-        expensive()
-    items = suitability().ranking(sess, profile, _weights(args), plot_ids=list(facts))
-    sess.commit()
+    params.check_known(args, RANK_PARAMS | {"lang"})
+    body = ranked(profile, args)
     top = params.integer(args, "top", 0, minimum=0, maximum=1000)
-    items = items[:top] if top else items
-    for item in items:
-        p = facts[item["plot_id"]]
-        item.update({k: p[k] for k in ("name", "kommunenummer", "kommunenavn", "area_daa",
-                                       "availability", "arealformal", "arealformal_name",
-                                       "byggeklar", "road_access", "water_sewer",
-                                       "power_capacity_mw")})
+    if top:
+        body["items"] = body["items"][:top]
     if args.get("f") == "csv":
-        return _csv(profile, items)
-    body = {"profile": profile, "weights": _weights(args), "count": len(items), "items": items}
+        return _csv(profile, body, args)
     if params.boolean(args, "candidates"):  # unzoned land, kept apart from the plots
         threshold = params.number(args, "threshold")
         frame = suitability().candidates(session(), profile,
@@ -128,17 +150,27 @@ def ranking(profile: str) -> Response:
     return jsonify(body)
 
 
-def _csv(profile: str, items: list[dict]) -> Response:
+def _csv(profile: str, body: dict, args: dict[str, str]) -> Response:
+    """The ranking as a spreadsheet: machine columns, plus ``rank_label`` (the words every
+    screen shows) and ``selection`` (the filters and profile in words)."""
     from landreg.csvcells import safe_cell
+    from landreg.forum.labels import filter_summary, rank_text
+    from landreg.i18n import pick_lang
 
+    lang = pick_lang(args.get("lang"))
+    summary = filter_summary(session(), suitability(), args, profile, lang)
+    items = body["items"]
     out = io.StringIO()
-    cols = ["rank", "score", "excluded", "reasons", "plot_id", "name", "kommunenummer",
-            "kommunenavn", "area_daa", "availability", "arealformal", "byggeklar"]
+    cols = ["rank", "region_rank", "score", "excluded", "reasons", "plot_id", "name",
+            "kommunenummer", "kommunenavn", "area_daa", "availability", "arealformal",
+            "byggeklar"]
     crits = [b["criterion"] for b in items[0]["breakdown"]] if items else []
     writer = csv.writer(out)
-    writer.writerow(cols + [f"{c}_raw" for c in crits] + [f"{c}_points" for c in crits])
+    writer.writerow(cols + ["rank_label", "selection"] + [f"{c}_raw" for c in crits]
+                    + [f"{c}_points" for c in crits])
     for i in items:
         row = [i[c] if c != "reasons" else "; ".join(i["reasons"]) for c in cols]
+        row += [rank_text(i, body["count"], lang), summary]
         bd = {b["criterion"]: b for b in i["breakdown"]}
         row += [bd[c]["raw"] for c in crits] + [bd[c]["contribution"] for c in crits]
         writer.writerow([safe_cell(v) for v in row])

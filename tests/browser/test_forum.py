@@ -10,6 +10,23 @@ from tests.browser.test_map import browser, page, server  # noqa: F401 - fixture
 pytestmark = pytest.mark.browser
 
 
+def usb_stick(browser, **options):  # noqa: F811, ANN001, ANN201
+    """A browser context that can open files and nothing else, as from a USB stick with no
+    network: (context, the URLs it refused)."""
+    context = browser.new_context(**options)
+    blocked: list[str] = []
+
+    def block(route):  # noqa: ANN001, ANN202
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", block)
+    return context, blocked
+
+
 def test_rank_pick_three_compare_export(page, server, browser, tmp_path):  # noqa: F811
     page.goto(f"{server}/map?colour=score&profile=wood_processing")
     page.wait_for_function("() => window.landregMap && document.body.dataset.loading === 'false'",
@@ -24,7 +41,7 @@ def test_rank_pick_three_compare_export(page, server, browser, tmp_path):  # noq
     assert link.inner_text() == "Sammenlign valgte (3)"
     link.click()
     page.wait_for_selector("#comparison")
-    headers = page.locator("#comparison thead th").all_inner_texts()[1:]
+    headers = page.locator("#comparison thead th").all_inner_texts()  # corner cell is a td
     assert len(headers) == 3
     for item, header in zip(ranking[:3], headers, strict=True):
         assert item["name"] in header
@@ -37,17 +54,7 @@ def test_rank_pick_three_compare_export(page, server, browser, tmp_path):  # noq
     html = exported.read_text(encoding="utf-8")
     assert "/vendor/" not in html and "<script src=" not in html
 
-    offline = browser.new_context()
-    blocked = []
-
-    def block(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    offline.route("**/*", block)
+    offline, blocked = usb_stick(browser)
     usb = offline.new_page()
     usb.goto(exported.as_uri())
     usb.wait_for_function("() => document.querySelectorAll('path.landreg-plot').length === 3",

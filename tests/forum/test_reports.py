@@ -33,7 +33,7 @@ def test_ranking_report(client):
     assert len(reader.pages) == 2  # the table, then the map
     assert "Rangering: Industri og tungindustri" in text
     assert date.today().strftime("%d.%m.%Y") in text
-    assert "dist_main_road 20 %" in text  # the weights
+    assert "Avstand til E16/Rv2 20 %" in " ".join(text.split())  # the weights, by name
     assert ranking[0]["name"].split(" (")[0] in text.replace("\n", " ")
     assert "© Kartverket" in text
     assert len(reader.pages[1].images) == 1  # the static map

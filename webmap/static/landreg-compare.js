@@ -19,7 +19,7 @@
         var a = document.createElement('a');
         a.href = r[1].url;
         a.id = 'saved-link';
-        a.textContent = 'Lagret: ' + r[1].name;
+        a.textContent = window.LandregI18n.t('saved') + ': ' + r[1].name;
         status.appendChild(a);
       });
   });

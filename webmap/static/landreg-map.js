@@ -42,7 +42,7 @@
     compareLink.textContent = T.compare + ' (' + picked.length + ')';
     compareLink.hidden = picked.length < 2;
     compareLink.href = cfg.compare + '?profile=' + encodeURIComponent(profile()) +
-      '&plots=' + picked.join(',');
+      '&plots=' + picked.join(',') + '&' + exportQuery();  // ranked within the filters
   }
   map.getContainer().addEventListener('click', function (event) {
     var button = event.target.closest && event.target.closest('button.pick');
@@ -318,10 +318,18 @@
     var box = document.getElementById('ranking-exports');
     box.hidden = colourMode() !== 'score';
     var p = encodeURIComponent(profile());
-    document.getElementById('ranking-pdf').href = '/rankings/' + p + '/report.pdf';
-    document.getElementById('ranking-html').href = '/rankings/' + p + '/export.html';
+    // every export carries exactly the filters on screen (FORUM, issue 12)
+    document.getElementById('ranking-pdf').href = '/rankings/' + p + '/report.pdf?' + exportQuery();
+    document.getElementById('ranking-html').href = '/rankings/' + p + '/export.html?' + exportQuery();
     document.getElementById('ranking-csv').href = cfg.rankings.replace('PROFILE', p) +
-      '?f=csv&' + filterParams().toString();
+      '?f=csv&' + exportQuery();
+    updateCompare();
+  }
+
+  function exportQuery() {  // the filters, and the page's language for the exports' words
+    var q = filterParams();
+    if (document.documentElement.lang === 'en') { q.set('lang', 'en'); }
+    return q.toString();
   }
 
   function loadScores() {
