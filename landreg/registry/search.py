@@ -68,6 +68,9 @@ class PlotQuery:
     updated_before: Any = None
     reach_to: str | None = None
     reach_within_min: float | None = None
+    #: straight-line distance limits in km, keyed by kind (registry/distances.py: road,
+    #: junction, rail, station)
+    within_km: dict[str, float] = field(default_factory=dict)
     sort: list[str] = field(default_factory=lambda: ["kommunenummer", "name"])
     limit: int = 100
     offset: int = 0
@@ -92,6 +95,15 @@ class PlotQuery:
             v = getattr(self, name)
             if v is not None and (v != v or v < 0):
                 raise InvalidInput(f"{name} must be a number ≥ 0; got {v}", field=name, value=v)
+        from landreg.registry.distances import KINDS, MAX_KM
+
+        for kind, km in self.within_km.items():
+            if kind not in KINDS:
+                raise InvalidInput(f"Unknown distance {kind!r}; use one of {', '.join(KINDS)}",
+                                   field=f"{kind}_km", value=kind)
+            if km != km or not 0 <= km <= MAX_KM:
+                raise InvalidInput(f"{kind}_km must be a number of km, 0–{MAX_KM:g}; got {km}",
+                                   field=f"{kind}_km", value=km)
         if self.min_daa is not None and self.max_daa is not None and self.min_daa > self.max_daa:
             raise InvalidInput(
                 f"min_daa ({self.min_daa:g}) is larger than max_daa ({self.max_daa:g})",
@@ -200,9 +212,10 @@ def _conditions(q: PlotQuery, public: bool) -> list:
         like = "%" + q.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
         c.append(or_(Plot.name.ilike(like), Plot.description.ilike(like),
                      Plot.external_ref.ilike(like), Plot.plan_id.ilike(like)))
+    from landreg.registry import distances
     from landreg.routing.filter import reach_conditions
 
-    return c + reach_conditions(q, Plot.id)
+    return c + reach_conditions(q, Plot.id) + distances.conditions(q.within_km)
 
 
 def _bbox_25833(bbox: tuple[float, float, float, float], crs: object):
@@ -358,7 +371,8 @@ _MINUTES_SQL = ("coalesce((SELECT '{' || string_agg(to_json(r.target)::text || '
 @lru_cache(maxsize=16)
 def _feature_sql(public: bool, srid: int, minutes: bool = False) -> str:
     """SQL for one plot as GeoJSON Feature text (tables plot, municipality, arealformal);
-    ``minutes`` adds the property ``drive_min`` (stored drive minutes per destination)."""
+    ``minutes`` adds the properties ``drive_min`` (stored drive minutes per destination) and
+    ``dist_m`` (metres to E16/Rv2, junction, railway and station: registry/distances.py)."""
     if srid not in OUTPUT_EPSG:
         raise InvalidInput(f"Output CRS EPSG:{srid} is not offered; use 4326, 25832 or 25833",
                            field="crs", value=srid)
@@ -366,7 +380,9 @@ def _feature_sql(public: bool, srid: int, minutes: bool = False) -> str:
     fields = PUBLIC_FIELDS if public else PUBLIC_FIELDS + INTERNAL_FIELDS
     props = " || ',' || ".join(f"'\"{n}\":' || {_property_sql(n)}" for n in fields)
     if minutes:
-        props += f" || ',\"drive_min\":' || {_MINUTES_SQL}"
+        from landreg.registry.distances import JSON_SQL
+
+        props += f" || ',\"drive_min\":' || {_MINUTES_SQL} || ',\"dist_m\":' || {JSON_SQL}"
     return ("'{\"type\":\"Feature\",\"id\":' || plot.id || ',\"geometry\":' || "
             f"ST_AsGeoJSON(ST_Transform(plot.geom, {int(srid)}), {digits}, 0) || "
             f"',\"properties\":{{' || {props} || '}}}}'")
@@ -395,7 +411,7 @@ def search_plots_json(session: Session | Connection, query: PlotQuery, *, public
     found once (a CTE of ids and sort keys), counted, and the page's features joined to them.
 
     ``extra`` are further SQL conditions on ``Plot`` (ANDed with the query's); ``minutes``
-    adds each plot's stored drive minutes as ``drive_min``."""
+    adds each plot's stored drive minutes as ``drive_min`` and its distances as ``dist_m``."""
     query.validate()
     conds = _conditions(query, public) + list(extra or [])
     feature = literal_column(_feature_sql(public, srid, minutes))
