@@ -446,6 +446,7 @@
     if (!isNaN(z) && !isNaN(lat) && !isNaN(lon)) {
       map.setView([lat, lon], z);
     } else if (cfg.regionBounds) {  // the whole region, as large as the screen allows
+      map.options.zoomSnap = 0.25;
       map.fitBounds(cfg.regionBounds, {padding: [8, 8]});
     }
   }
