@@ -153,8 +153,7 @@
     if (drive) { rows.push([T('map_drive_minutes'), drive]); }
     var s = scores[p.id];
     if (s) {
-      rows.push([T('score') + ' (' + profileName() + ')',
-                 T('map_score_of', {score: num(s.score, 0)}) +
+      rows.push([T('score'), profileName() + ': ' + T('map_score_of', {score: num(s.score, 0)}) +
                  (s.excluded ? ' — ' + T('excluded') + ': ' +
                   (s.reasons || []).map(reasonText).join('; ') : '')]);
       rows.push([T('rank'), rankText(s)]);
