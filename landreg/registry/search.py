@@ -71,6 +71,8 @@ class PlotQuery:
     #: straight-line distance limits in km, keyed by kind (registry/distances.py: road,
     #: junction, rail, station)
     within_km: dict[str, float] = field(default_factory=dict)
+    #: planners only (``public=False`` searches): True published, False unpublished plots
+    published: bool | None = None
     sort: list[str] = field(default_factory=lambda: ["kommunenummer", "name"])
     limit: int = 100
     offset: int = 0
@@ -175,6 +177,8 @@ def _conditions(q: PlotQuery, public: bool) -> list:
         c += [Plot.published.is_(True), Plot.availability != "trukket"]
     elif not q.include_withdrawn and "trukket" not in q.availability:
         c.append(Plot.availability != "trukket")
+    if q.published is not None and not public:
+        c.append(Plot.published.is_(q.published))
     if q.ids:
         c.append(Plot.id.in_(q.ids))
     if q.kommuner:

@@ -45,6 +45,7 @@ _SCHEMAS: dict[str, dict[str, Any]] = {
     "junction_km": {"type": "number", "minimum": 0, "maximum": 200},
     "rail_km": {"type": "number", "minimum": 0, "maximum": 200},
     "station_km": {"type": "number", "minimum": 0, "maximum": 200},
+    "published": {"type": "boolean"},
     "q": {"type": "string", "maxLength": 200},
     "sort": {"type": "string", "description": "comma list of " + ", ".join(SORT_KEYS)
              + " (prefix - for descending)"},

@@ -38,6 +38,9 @@ PLOT_PARAMS: dict[str, str] = {
     "crs": "output CRS: 4326 (default, CRS84 order), 25832 or 25833",
     **REACH_PARAMS,
     **DISTANCE_PARAMS,
+    "published": "logged-in planners only: false for unpublished plots, true for published "
+                 "ones (planners see both by default, and trukket plots with "
+                 "availability=trukket)",
 }
 
 
@@ -243,6 +246,7 @@ def _plot_query(args: Mapping[str, str], default_limit: int) -> PlotQuery:
         limit=integer(args, "limit", default_limit, minimum=1, maximum=MAX_LIMIT),
         offset=integer(args, "offset", 0, maximum=MAX_OFFSET),
     )
+    query.published = boolean(args, "published")
     query.within_km = {k: v for k in DISTANCE_KINDS
                        if (v := number(args, f"{k}_km")) is not None}
     if query.q and len(query.q) > 200:

@@ -387,8 +387,16 @@
     }
     return params;
   }
+  // "Upublisert" (planners) is not a status but the published flag
+  function statusParams(params) {
+    if (params.get('availability') === 'upublisert') {
+      params.delete('availability');
+      params.set('published', 'false');
+    }
+    return params;
+  }
   function apiParams() {
-    var params = filterParams();
+    var params = statusParams(filterParams());
     if (params.has('to') && !params.has('within_min')) { params.delete('to'); }
     return params;
   }
