@@ -14,10 +14,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from landreg.web import create_app
+from tests.browser import test_map
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+browser = test_map.browser  # the same module-scoped Chromium fixture (one per module)
+
 SHOTS = Path("/tmp/landreg-shots")
 SIZES = {"projector": (1920, 1080), "laptop": (1280, 800), "phone": (390, 844)}
 #: Words that must never reach a person: raw keys, field names, JS/Python leftovers.
@@ -41,16 +41,6 @@ def server(settings) -> Iterator[str]:
         urlopen(f"{url}/map?lang={lang}", timeout=120).read()  # noqa: S310 - our server
     yield url
     srv.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _page(browser, server, size: str):

@@ -199,7 +199,7 @@
   // offline)
   if (map.options.maxZoom === undefined) { map.options.maxZoom = 18; }
   var markers = L.markerClusterGroup({
-    maxClusterRadius: 28, disableClusteringAtZoom: 13, spiderfyOnMaxZoom: true,
+    maxClusterRadius: 40, disableClusteringAtZoom: 13, spiderfyOnMaxZoom: true,
     showCoverageOnHover: false, chunkedLoading: true,
     iconCreateFunction: function (cluster) {
       var n = cluster.getChildCount();
