@@ -136,7 +136,7 @@ def _add_kommuner(m: folium.Map, kommuner: dict[str, Any], lang: str,
     folium.GeoJson(
         kommuner,
         style_function=lambda f: {"fill": False, "color": styles.KOMMUNE_BORDER, "weight": 2,
-                                  "dashArray": "6 4"},
+                                  "dashArray": styles.KOMMUNE_DASH},
         interactive=False,
     ).add_to(group)
     if labels:
@@ -160,8 +160,7 @@ def _add_reference(m: folium.Map, reference: dict[str, dict[str, Any]], lang: st
         ("built_up", t["built_up"], False,
          lambda f: {"color": "#b0a08a", "fillColor": "#d9cbb0", "fillOpacity": 0.5, "weight": 1}),
         ("roads", t["roads"], True, styles.road_style),
-        ("rail", t["rail"], True,
-         lambda f: {"color": "#222", "weight": 2.5, "dashArray": "8 5"}),
+        ("rail", t["rail"], True, lambda f: dict(styles.RAIL_CASING)),
         ("power_lines", t["power_lines"], False,
          lambda f: {"color": "#8e44ad", "weight": 1.5, "dashArray": "2 4"}),
     ]
@@ -170,6 +169,9 @@ def _add_reference(m: folium.Map, reference: dict[str, dict[str, Any]], lang: st
             continue
         group = folium.FeatureGroup(name=name, show=show)
         folium.GeoJson(reference[key], style_function=style, interactive=False).add_to(group)
+        if key == "rail":  # the railway symbol: white dashes on a black line
+            folium.GeoJson(reference[key], style_function=lambda f: dict(styles.RAIL_DASHES),
+                           interactive=False).add_to(group)
         group.add_to(m)
     if "stations" in reference:
         group = folium.FeatureGroup(name=t["stations"], show=True)

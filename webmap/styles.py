@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+#: Status colours from the Okabe–Ito palette (safe for the common colour-vision deficiencies):
+#: each status its own hue — solgt (reddish purple) and utbygd (dark grey) apart, reservert
+#: (sky blue) and under forhandling (orange) apart; ledig the palette's bluish green.
 AVAILABILITY_COLOURS = {
-    "ledig": "#1a9850", "reservert": "#fdae61", "under_forhandling": "#f46d43",
-    "solgt": "#878787", "utbygd": "#4d4d4d", "trukket": "#bababa",
+    "ledig": "#009e73", "reservert": "#56b4e9", "under_forhandling": "#e69f00",
+    "solgt": "#cc79a7", "utbygd": "#4d4d4d", "trukket": "#bababa",
 }
+#: A plot a profile's hard limit excludes (suitability colouring).
+EXCLUDED_COLOUR = "#9e9e9e"
 PURPOSE_COLOURS = {
     "industri": "#7b3294", "lager_logistikk": "#2c7bb6", "kontor": "#d7191c",
     "handel": "#fdae61", "naering": "#1a9641", "kombinert": "#a6611a", "annen": "#737373",
 }
 LAND = "#f2efe6"
 WATER = "#a6cee3"
-KOMMUNE_BORDER = "#5a5a5a"
+#: Kommune borders: purple dash-dot, never mistaken for the railway (black with white dashes).
+KOMMUNE_BORDER = "#7b5aa6"
+KOMMUNE_DASH = "12 4 2 4"
+RAIL_CASING = {"color": "#1a1a1a", "weight": 5, "opacity": 0.95}
+RAIL_DASHES = {"color": "#ffffff", "weight": 2.5, "dashArray": "8 8", "opacity": 1}
 
 
 def road_style(feature: dict) -> dict:

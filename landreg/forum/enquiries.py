@@ -48,6 +48,11 @@ def clean_enquiry(data: dict[str, Any], suitability: Suitability) -> dict[str, A
         "message": parse_text("message", data.get("message"), max_length=4000),
         "consent": bool(parse_bool("consent", data.get("consent"))),
     }
+    from landreg.registry.distances import KINDS, MAX_KM
+
+    for kind in KINDS:  # "at most N km from E16/Rv2, a junction, the railway, a station"
+        out[f"{kind}_km"] = parse_number(f"{kind}_km", data.get(f"{kind}_km"), minimum=0,
+                                         maximum=MAX_KM)
     if not (out["email"] or out["phone"]):
         raise InvalidInput(key="err_enquiry_contact", field="email")
     if out["email"] and ("@" not in out["email"] or "." not in out["email"].split("@")[-1]):
@@ -75,7 +80,9 @@ def match(session: Session, suitability: Suitability, need: dict[str, Any]) -> l
     """The best published, available plots for a need, ranked by the profile."""
     query = PlotQuery(availability=["ledig"], min_daa=need.get("min_daa"),
                       max_daa=need.get("max_daa"), limit=1000,
-                      reach_to=need.get("within_to"), reach_within_min=need.get("within_min"))
+                      reach_to=need.get("within_to"), reach_within_min=need.get("within_min"),
+                      within_km={k[:-3]: v for k, v in need.items()
+                                 if k.endswith("_km") and v is not None})
     if query.reach_to:
         from landreg.routing.filter import ensure_current
 
@@ -134,7 +141,9 @@ def create_enquiry(session: Session, suitability: Suitability, data: dict[str, A
             raise ValueError("rate_key needs the engine of the shared limiter")
         ratelimit.enforce(engine, rate_key, limit=MAX_PER_HOUR, window=3600, now=now,
                           message_key="err_enquiry_rate")
-    enquiry = Enquiry(**need, matches=match(session, suitability, need))
+    # the distance needs shape the matches; the enquiry table has no columns for them yet
+    enquiry = Enquiry(**{k: v for k, v in need.items() if k in FIELDS},
+                      matches=match(session, suitability, need))
     session.add(enquiry)
     session.flush()
     return enquiry

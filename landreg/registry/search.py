@@ -89,6 +89,11 @@ class PlotQuery:
     updated_before: Any = None
     reach_to: str | None = None
     reach_within_min: float | None = None
+    #: straight-line distance limits in km, keyed by kind (registry/distances.py: road,
+    #: junction, rail, station)
+    within_km: dict[str, float] = field(default_factory=dict)
+    #: planners only (``public=False`` searches): True published, False unpublished plots
+    published: bool | None = None
     sort: list[str] = field(default_factory=lambda: ["kommunenummer", "name"])
     limit: int = 100
     offset: int = 0
@@ -112,6 +117,15 @@ class PlotQuery:
             v = getattr(self, name)
             if v is not None and (v != v or v < 0):
                 raise InvalidInput(f"{name} must be a number ≥ 0; got {v}", field=name, value=v)
+        from landreg.registry.distances import KINDS, MAX_KM
+
+        for kind, km in self.within_km.items():
+            if kind not in KINDS:
+                raise InvalidInput(f"Unknown distance {kind!r}; use one of {', '.join(KINDS)}",
+                                   field=f"{kind}_km", value=kind)
+            if km != km or not 0 <= km <= MAX_KM:
+                raise InvalidInput(f"{kind}_km must be a number of km, 0–{MAX_KM:g}; got {km}",
+                                   field=f"{kind}_km", value=km)
         if self.min_daa is not None and self.max_daa is not None and self.min_daa > self.max_daa:
             raise InvalidInput(key="err_min_above_max", params={
                 "name": Label("min_daa"), "minimum": self.min_daa, "other": Label("max_daa"),
@@ -209,6 +223,10 @@ def _filter_values(q: PlotQuery, public: bool) -> dict[str, Any]:
     if getattr(q, "reach_to", None) is not None and \
             getattr(q, "reach_within_min", None) is not None:
         v["reach_to"], v["reach_within_min"] = q.reach_to, float(q.reach_within_min)
+    if q.published is not None and not public:  # planners: published or unpublished only
+        v["published"] = bool(q.published)
+    for kind, km in sorted(q.within_km.items()):  # metres, for ST_DWithin in 25833
+        v[f"within_{kind}"] = float(km) * 1000.0
     return v
 
 
@@ -218,7 +236,8 @@ _FILTER_TYPES = {"ids": ARRAY(BigInteger), "kommuner": ARRAY(Text), "availabilit
                  "road_access": Boolean(), "water_sewer": Boolean(),
                  "updated_after": DateTime(timezone=True),
                  "updated_before": DateTime(timezone=True), "bbox": LargeBinary(),
-                 "near": LargeBinary(), "like": Text(), "reach_to": Text()}
+                 "near": LargeBinary(), "like": Text(), "reach_to": Text(),
+                 "published": Boolean()}
 
 
 def _filter_param(name: str, value: Any = None, *, unique: bool = False) -> Any:
@@ -257,6 +276,12 @@ def _filter_sql(name: str, param: Callable[[str], Any]) -> Any:
         like = param(name)
         return or_(Plot.name.ilike(like), Plot.description.ilike(like),
                    Plot.external_ref.ilike(like), Plot.plan_id.ilike(like))
+    if name == "published":
+        return Plot.published == param(name)
+    if name.startswith("within_"):
+        from landreg.registry.distances import within_condition
+
+        return within_condition(name.removeprefix("within_"), param(name))
     if name == "reach_to":
         from landreg.routing.filter import reach_conditions
 
@@ -434,7 +459,8 @@ _MINUTES_SQL = ("coalesce((SELECT '{' || string_agg(to_json(r.target)::text || '
 @lru_cache(maxsize=16)
 def _feature_sql(public: bool, srid: int, minutes: bool = False) -> str:
     """SQL for one plot as GeoJSON Feature text (tables plot, municipality, arealformal);
-    ``minutes`` adds the property ``drive_min`` (stored drive minutes per destination)."""
+    ``minutes`` adds the properties ``drive_min`` (stored drive minutes per destination) and
+    ``dist_m`` (metres to E16/Rv2, junction, railway and station: registry/distances.py)."""
     if srid not in OUTPUT_EPSG:
         raise InvalidInput(f"Output CRS EPSG:{srid} is not offered; use 4326, 25832 or 25833",
                            field="crs", value=srid)
@@ -445,7 +471,9 @@ def _feature_sql(public: bool, srid: int, minutes: bool = False) -> str:
     props = " || ".join(f"'{',' if i else ''}\"{n}\":' || {_property_sql(n)}"
                         for i, n in enumerate(fields))
     if minutes:
-        props += f" || ',\"drive_min\":' || {_MINUTES_SQL}"
+        from landreg.registry.distances import JSON_SQL
+
+        props += f" || ',\"drive_min\":' || {_MINUTES_SQL} || ',\"dist_m\":' || {JSON_SQL}"
     return ("'{\"type\":\"Feature\",\"id\":' || plot.id || ',\"geometry\":' || "
             f"ST_AsGeoJSON(ST_Transform(plot.geom, {int(srid)}), {digits}, 0) || "
             f"',\"properties\":{{' || {props} || '}}}}'")
@@ -474,7 +502,7 @@ def search_plots_json(session: Session | Connection, query: PlotQuery, *, public
     found once (a CTE of ids and sort keys), counted, and the page's features joined to them.
 
     ``extra`` are further SQL conditions on ``Plot`` (ANDed with the query's); ``minutes``
-    adds each plot's stored drive minutes as ``drive_min``.
+    adds each plot's stored drive minutes as ``drive_min`` and its distances as ``dist_m``.
 
     The statement depends only on which filters the query uses (their values are parameters),
     so it is built and compiled once per combination (:func:`_page_sql`) and each request

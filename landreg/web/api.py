@@ -79,6 +79,16 @@ def plots() -> Response:
     params.check_known(args, params.PLOT_PARAMS)
     query = params.plot_query(args)
     srid = params.output_srid(args)
+    from landreg.web.auth import current_principal
+
+    # planners (session or token) also find unpublished and, when asked, withdrawn plots,
+    # with the internal fields, as /api/plots/<id> gives them; the public never
+    public = current_principal() is None
+    if public and query.published is not None:
+        from landreg.errors import InvalidInput
+
+        raise InvalidInput("published is a filter for logged-in planners; the public see "
+                           "published plots only", field="published")
     # The drive-time filter needs current minutes (issue 13). Without it the stored minutes are
     # shown: they are refreshed with the scores (every save answers with its score) and by
     # `landreg db prepare`. The freshness check hashes every plot's outline, so it is not run
@@ -89,7 +99,7 @@ def plots() -> Response:
         ensure_current(session(), settings().layers_dir)
         session().commit()
     with one_statement() as conn:
-        page = search_plots_json(conn, query, public=True, srid=srid, minutes=True)
+        page = search_plots_json(conn, query, public=public, srid=srid, minutes=True)
     links = page_links("api.plots", args, query.limit, query.offset, page.number_returned,
                        page.number_matched)
     body = b"".join((  # the keys in the order they always had

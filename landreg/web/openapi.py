@@ -40,6 +40,12 @@ _SCHEMAS: dict[str, dict[str, Any]] = {
     "near": {"type": "string", "description": "WKT point or line"},
     "near-crs": {"type": "string", "enum": _CRS_ENUM},
     "distance": {"type": "number", "minimum": 0},
+    # straight-line distance filters (landreg/registry/distances.py), in km
+    "road_km": {"type": "number", "minimum": 0, "maximum": 200},
+    "junction_km": {"type": "number", "minimum": 0, "maximum": 200},
+    "rail_km": {"type": "number", "minimum": 0, "maximum": 200},
+    "station_km": {"type": "number", "minimum": 0, "maximum": 200},
+    "published": {"type": "boolean"},
     "q": {"type": "string", "maxLength": 200},
     "sort": {"type": "string", "description": "comma list of " + ", ".join(SORT_KEYS)
              + " (prefix - for descending)"},
@@ -195,7 +201,15 @@ def _components() -> dict[str, Any]:
                     "numberReturned": {"type": "integer"},
                     "timeStamp": {"type": "string", "format": "date-time"},
                     "links": {"type": "array", "items": _ref("Link")}}},
-            "PlotProperties": {"type": "object", "properties": public_props,
+            "PlotProperties": {"type": "object", "properties": {
+                **public_props,
+                "drive_min": {"type": "object", "additionalProperties": {
+                    "type": "number", "nullable": True}, "description":
+                    "/api/plots only: stored drive minutes per destination (see `to`)"},
+                "dist_m": {"type": "object", "additionalProperties": {
+                    "type": "integer", "nullable": True}, "description":
+                    "/api/plots only: straight-line metres to road (E16/Rv2), junction, "
+                    "rail and station (the `*_km` filters measure the same)"}},
                                "description": "Public fields; logged-in planners also get "
                                               + ", ".join(INTERNAL_FIELDS) + "."},
             "PlotInternalProperties": {"allOf": [_ref("PlotProperties"), {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +21,22 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from landreg.errors import NotFound
-from landreg.i18n import bundle, catalogue, labels, pick_lang
+from landreg.i18n import bundle, catalogue, fmt_daa, fmt_number, labels, pick_lang
+from landreg.i18n import t as text_of
 from landreg.models import Municipality
 from landreg.registry.reference import reference_collection
 from landreg.registry.search import fetch_one
 from landreg.web.db import session, settings
 from webmap import plot_map, regional_map
 from webmap.render import components
-from webmap.styles import AVAILABILITY_COLOURS, PURPOSE_COLOURS
+from webmap.styles import AVAILABILITY_COLOURS, EXCLUDED_COLOUR, PURPOSE_COLOURS
 
 bp = Blueprint("pages", __name__)
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "webmap" / "node_modules"
 #: The npm packages the app serves under /vendor/ (see webmap/package.json).
-VENDOR_PACKAGES = ("leaflet", "@geoman-io", "swagger-ui-dist", "leaflet.vectorgrid")
+VENDOR_PACKAGES = ("leaflet", "@geoman-io", "swagger-ui-dist", "leaflet.vectorgrid",
+                   "leaflet.markercluster")
 
 #: Matching plots above which the map draws vector tiles instead of fetching GeoJSON.
 TILE_THRESHOLD = 5000
@@ -72,6 +75,34 @@ def _regional_components(lang: str) -> dict[str, str]:
     return cache[lang]
 
 
+def region_bounds() -> list[list[float]]:
+    """[[south, west], [north, east]] of the seven kommuner (the map's first view)."""
+    cache = current_app.extensions.setdefault("landreg_map_cache", {})
+    if "bounds" not in cache:
+        ext = func.ST_Extent(func.ST_Transform(Municipality.geom, 4326))
+        box = session().execute(select(func.ST_XMin(ext), func.ST_YMin(ext), func.ST_XMax(ext),
+                                       func.ST_YMax(ext))).one()
+        cache["bounds"] = [[round(box[1], 5), round(box[0], 5)],
+                           [round(box[3], 5), round(box[2], 5)]]
+    return cache["bounds"]
+
+
+def place_names() -> list[dict[str, Any]]:
+    """The N1000 place names (Stedsnavn) of the region with a point each, for the map's
+    search box; the same for every request, so kept per process."""
+    cache = current_app.extensions.setdefault("landreg_map_cache", {})
+    if "places" not in cache:
+        feats = reference_collection(session(), "places")["features"]
+        names: dict[str, dict[str, Any]] = {}
+        for f in feats:
+            name = f["properties"].get("name")
+            if name and f["geometry"]["type"] == "Point" and name not in names:
+                lon, lat = f["geometry"]["coordinates"][:2]
+                names[name] = {"name": name, "lat": round(lat, 5), "lon": round(lon, 5)}
+        cache["places"] = sorted(names.values(), key=lambda p: p["name"])
+    return cache["places"]
+
+
 def _page_context(lang: str) -> dict[str, Any]:
     return {"lang": lang, "t": catalogue()["text"][lang],
             "other_lang": "en" if lang == "nb" else "nb",
@@ -102,7 +133,12 @@ def map_page() -> str:
               "surface": url_for("suitability.surface_meta", profile="PROFILE"),
               "surfacePng": url_for("suitability.surface_png", profile="PROFILE"),
               "ramp": RAMP_LEGEND, "compare": url_for("forum.compare_page"),
-              "colours": {"availability": AVAILABILITY_COLOURS, "purpose": PURPOSE_COLOURS},
+              "colours": {"availability": AVAILABILITY_COLOURS, "purpose": PURPOSE_COLOURS,
+                          "excluded": EXCLUDED_COLOUR},
+              "criteria": {cid: [c.name_nb if lang == "nb" else c.name_en, c.unit]
+                           for cid, c in suitability().catalogue.criteria.items()},
+              "places": place_names(), "regionBounds": region_bounds(),
+              "defaultProfile": profiles[0][0] if profiles else "",
               "i18n": bundle(lang), "plotUrl": url_for("pages.plot_page", plot_id=0),
               "isochrones": url_for("reach.isochrones", destination="DEST"),
               # above this many matching plots the map draws vector tiles, not GeoJSON
@@ -125,6 +161,7 @@ def map_page() -> str:
     codes = [(c.code, c.nb) for c in sorted(arealformal_codes().values(), key=lambda c: c.code)]
     return render_template("map.html", parts=parts, config=config, kommuner=kommuner,
                            profiles=profiles, user=who, codes=codes, destinations=destinations,
+                           places=config["places"],
                            **_page_context(lang))
 
 
@@ -145,7 +182,79 @@ def plot_page(plot_id: int) -> str | tuple[str, int]:
 
     attach_minutes([plot])
     return render_template("plot.html", plot=plot, p=plot["properties"], parts=parts,
-                           drive_min=plot["properties"]["drive_min"], **_page_context(lang))
+                           drive_min=plot["properties"]["drive_min"],
+                           dist_m=plot_distances(plot_id), scores=_plot_scores(plot_id, lang),
+                           **_page_context(lang))
+
+
+def plot_distances(plot_id: int) -> dict[str, float | None]:
+    """Metres from a plot to E16/Rv2, the nearest junction, the railway and the nearest
+    station (registry/distances.py: the same measure as the map's distance filters)."""
+    from sqlalchemy import text
+
+    from landreg.registry import distances
+
+    cols = ", ".join(f"{distances.nearest_sql(k)} AS {k}" for k in distances.KINDS)
+    row = session().execute(text(f"SELECT {cols} FROM plot WHERE plot.id = :id"),  # noqa: S608
+                            {"id": plot_id}).mappings().first()
+    return dict(row) if row else {}
+
+
+_REASON = re.compile(r"^(\w+) (\S+) ([<>]) (\S+) \((\w+)\)$")
+
+
+def _quantity(value: float, unit: str, lang: str) -> str:
+    if unit == "m":
+        return f"{fmt_number(value / 1000, 1, lang)}\u00a0km"
+    if unit == "andel":
+        return f"{fmt_number(value * 100, 0, lang)}\u00a0%"
+    if unit == "grader":
+        return f"{fmt_number(value, 1, lang)}\u00b0"
+    if unit == "daa":
+        return fmt_daa(value, lang)
+    return f"{fmt_number(value, 1, lang)}\u00a0{unit}".rstrip()
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A hard-limit breach as a person reads it: the engine's ``dist_main_road 6.2e+03 >
+    5000 (max_dist_main_road)`` becomes "Avstand til E16/Rv2 6,2 km (grense 5,0 km)"."""
+    from landreg.web.suitability import suitability
+
+    m = _REASON.match(reason or "")
+    if m is None:
+        return reason
+    what, value, _op, bound, _limit = m.groups()
+    if what == "area_daa":
+        name, unit = text_of("area", lang), "daa"
+    else:
+        crit = suitability().catalogue.criteria.get(what)
+        if crit is None:
+            return reason
+        name, unit = (crit.name_nb if lang == "nb" else crit.name_en), crit.unit
+    try:
+        return text_of("map_reason", lang, what=name, value=_quantity(float(value), unit, lang),
+                 bound=_quantity(float(bound), unit, lang))
+    except ValueError:
+        return reason
+
+
+def _plot_scores(plot_id: int, lang: str) -> list[dict[str, Any]]:
+    """The plot's points for every purpose profile, best first (public scores)."""
+    from landreg.scoring.errors import LayerError
+    from landreg.web.suitability import suitability
+
+    sess = session()
+    try:
+        scores = suitability().plot_scores(sess, plot_id, public=True)
+    except LayerError:  # layers not built: the page still shows the facts
+        current_app.logger.exception("scores of plot %s", plot_id)
+        sess.rollback()
+        return []
+    sess.commit()  # keep refreshed scores
+    return [{"name": s["profile_name_nb"] if lang == "nb" else s["profile_name_en"],
+             "score": s["score"], "excluded": s["excluded"],
+             "reasons": [reason_text(r, lang) for r in s["reasons"]]}
+            for s in scores]
 
 
 @bp.get("/plots/<int:plot_id>/history")

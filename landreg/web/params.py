@@ -7,6 +7,8 @@ from datetime import datetime
 
 from landreg.errors import InvalidInput, Label
 from landreg.ingest.crs import OUTPUT_EPSG, parse_crs
+from landreg.registry.distances import KINDS as DISTANCE_KINDS
+from landreg.registry.distances import PARAMS as DISTANCE_PARAMS
 from landreg.registry.search import MAX_LIMIT, MAX_OFFSET, PlotQuery
 from landreg.routing.filter import PARAMS as REACH_PARAMS
 from landreg.routing.filter import parse as parse_reach
@@ -35,6 +37,10 @@ PLOT_PARAMS: dict[str, str] = {
     "offset": "how many to skip (default 0)",
     "crs": "output CRS: 4326 (default, CRS84 order), 25832 or 25833",
     **REACH_PARAMS,
+    **DISTANCE_PARAMS,
+    "published": "logged-in planners only: false for unpublished plots, true for published "
+                 "ones (planners see both by default, and trukket plots with "
+                 "availability=trukket)",
 }
 
 
@@ -241,6 +247,9 @@ def _plot_query(args: Mapping[str, str], default_limit: int) -> PlotQuery:
         limit=integer(args, "limit", default_limit, minimum=1, maximum=MAX_LIMIT),
         offset=integer(args, "offset", 0, maximum=MAX_OFFSET),
     )
+    query.published = boolean(args, "published")
+    query.within_km = {k: v for k in DISTANCE_KINDS
+                       if (v := number(args, f"{k}_km")) is not None}
     if query.q and len(query.q) > 200:
         raise InvalidInput(key="err_param_too_long", params={"name": Label("q"),
                            "maximum": 200}, field="q")

@@ -220,8 +220,10 @@ def surface_meta(profile: str) -> Response:
     return jsonify({"profile": profile, "bounds": bounds, "legend": RAMP_LEGEND})
 
 
-RAMP = np.array([[215, 48, 39], [252, 141, 89], [254, 224, 139], [217, 239, 139],
-                 [145, 207, 96], [26, 152, 80]], dtype=np.float64)
+# viridis in six steps (dark purple = poor … yellow = best): readable with every common
+# colour-vision deficiency and in greyscale, unlike a red→green ramp (issue 12)
+RAMP = np.array([[68, 1, 84], [65, 68, 135], [42, 120, 142], [34, 168, 132],
+                 [122, 209, 81], [253, 231, 37]], dtype=np.float64)
 RAMP_LEGEND = [{"from": i * 100 / 6, "to": (i + 1) * 100 / 6,
                 "colour": "#" + "".join(f"{int(v):02x}" for v in c)} for i, c in enumerate(RAMP)]
 

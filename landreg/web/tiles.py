@@ -22,7 +22,11 @@ bp = Blueprint("tiles", __name__)
 
 #: The filters of /api/plots a tile understands (the map's filter panel and a few more).
 TILE_PARAMS = ("kommune", "availability", "purpose_group", "arealformal", "min_daa", "max_daa",
-               "byggeklar", "road_access", "water_sewer", "min_power_mw")
+               "byggeklar", "road_access", "water_sewer", "min_power_mw", "q",
+               # the map's distance and drive-time filters (the drive minutes as stored: the
+               # map's /api/plots request just before refreshed them)
+               "road_km", "junction_km", "rail_km", "station_km", "within_min", "to",
+               "published")  # planners only (public tiles are published plots anyway)
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 #: How long a browser or proxy may reuse a public tile (seconds): edits show within a minute.
 PUBLIC_MAX_AGE = 60

@@ -105,7 +105,7 @@ def test_map_popup_and_plot_page_show_names_as_text(page, server, payload_plots)
         page.evaluate("""(id) => window.landregMap.layer.getLayers()
             .find(l => l.feature.id === id).openPopup()""", pid)
         popup = page.locator(".leaflet-popup .plot-popup")
-        assert popup.locator("h3").inner_text() == payload
+        assert popup.locator(".popup-title").inner_text() == payload
         assert popup.locator("img").count() == 0
     for pid, payload in zip(payload_plots, PAYLOADS, strict=True):
         page.goto(f"{server}/plots/{pid}")

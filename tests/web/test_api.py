@@ -128,8 +128,11 @@ def test_openapi_document_is_valid_and_matches_the_endpoint(client):
                "bbox": "11,59,13,61", "bbox-crs": "4326", "near": "POINT(12 60.2)",
                "near-crs": "4326", "distance": "100000", "q": "a", "sort": "-area_daa",
                "limit": "5", "offset": "0", "crs": "25833", "within_min": "90",
-               "to": "gardermoen"}
-    assert set(samples) == set(PLOT_PARAMS)
+               "to": "gardermoen", "road_km": "5", "junction_km": "10", "rail_km": "5",
+               "station_km": "10"}
+    assert set(samples) | {"published"} == set(PLOT_PARAMS)
+    # planners only: the public get a 400 that says so (tests/web/test_planner_status_filter)
+    assert client.get("/api/plots?published=false").status_code == 400
     partner = {"near": "&distance=1000", "distance": "&near=POINT(12 60)",
                "within_min": "&to=oslo", "to": "&within_min=120"}  # parameters that go together
     for name, value in samples.items():

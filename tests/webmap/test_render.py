@@ -6,6 +6,7 @@ import re
 
 from webmap import plot_map, regional_map
 from webmap.render import KARTVERKET_TOPO, components
+from webmap.styles import AVAILABILITY_COLOURS
 
 KOMMUNER = {"type": "FeatureCollection", "features": [{
     "type": "Feature", "id": "3401",
@@ -48,4 +49,4 @@ def test_plot_map_fits_the_plot():
         [[[12.0, 60.2], [12.01, 60.2], [12.01, 60.21], [12.0, 60.2]]]]},
         "properties": {"name": "T", "availability": "ledig"}}
     html = _html(plot_map(plot, KOMMUNER, "nb"))
-    assert "fitBounds" in html and "60.21" in html and "#1a9850" in html
+    assert "fitBounds" in html and "60.21" in html and AVAILABILITY_COLOURS["ledig"] in html
