@@ -143,7 +143,7 @@ def _add_kommuner(m: folium.Map, kommuner: dict[str, Any], lang: str,
         for f in kommuner["features"]:
             lat, lon = f["properties"]["label_point"]
             folium.Marker(
-                (lat, lon), interactive=False,
+                (lat, lon), interactive=False, keyboard=False,  # a label, not a control
                 icon=folium.DivIcon(html=f'<div class="kommune-label">'
                                          f'{escape(str(f["properties"]["name"]))}</div>',
                                     icon_size=(120, 20), icon_anchor=(60, 10)),
@@ -251,13 +251,20 @@ def components(m: folium.Map) -> dict[str, str]:
     """
     root = m.get_root()
     root.render()
-    parts = {"header": root.header.render(), "html": root.html.render(),
+    parts = {"header": _zoomable(root.header.render()), "html": root.html.render(),
              "script": root.script.render(), "name": m.get_name()}
     if "</script" in parts["script"].lower() or "<!--" in parts["script"]:
         raise RuntimeError("unescaped markup in the map's script")  # pragma: no cover - guard
     if "<script" in parts["html"].lower():
         raise RuntimeError("a script in the map's body part")  # pragma: no cover - guard
     return parts
+
+
+def _zoomable(header: str) -> str:
+    """Folium's head forbids pinch-zoom (``user-scalable=no, maximum-scale=1``), which locks
+    out readers who enlarge the page (WCAG 1.4.4); the page may be zoomed like any other."""
+    return re.sub(r'<meta name="viewport"[^>]*>',
+                  '<meta name="viewport" content="width=device-width, initial-scale=1">', header)
 
 
 class NumberLabel(MacroElement):
@@ -386,7 +393,8 @@ def meeting_list(items: list[dict[str, Any]], count: int, summary: str, lang: st
               swatch("height:4px;background:#c0392b", t("forum_legend_e16", lang)),
               swatch("height:3px;background:#e67e22", t("forum_legend_main_road", lang)),
               swatch("height:2px;background:#9e9e9e", t("forum_legend_other_road", lang)),
-              swatch("height:0;border-top:3px dashed #222", t("rail", lang)),
+              swatch("height:3px;border:1px solid #1a1a1a;background:repeating-linear-gradient("
+                     "90deg,#1a1a1a 0 8px,#fff 8px 16px)", t("rail", lang)),
               swatch("width:10px;height:10px;border-radius:50%;border:2px solid #222;"
                      "background:#fff", t("stations", lang)),
               swatch(f"height:0;border-top:2px dashed {styles.KOMMUNE_BORDER}",

@@ -105,8 +105,6 @@ def test_import_page_has_no_serious_violations(open_page, server, planner, size)
     assert_accessible(page, f"import ({size})")
 
 
-@pytest.mark.xfail(reason="MAP and FORUM own /map and /compare; listed for them to fix",
-                   strict=False)
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("path", ["/map", "/compare?profile=logistics&plots=1,2,3"])
 def test_map_and_compare_have_no_serious_violations(open_page, server, path,  # noqa: F811

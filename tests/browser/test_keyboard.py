@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 
 ENQUIRY_ORDER = ["q-company", "q-profile", "q-min_daa", "q-max_daa", "q-timing",
                  "q-rail_needed", "q-power_mw", "q-within_min", "q-within_to",
+                 "q-road-km", "q-junction-km", "q-rail-km", "q-station-km",
                  "q-contact_name", "q-email", "q-phone", "q-message", "q-consent", "send"]
 
 #: The focused element: its id (or tag), and whether a focus ring of at least 2 px shows.

@@ -41,7 +41,10 @@ def test_comparison_meeting_map_has_what_a_meeting_needs(client):
     # reference layers: E16/Rv2 emphasised, rail, stations, kommune borders
     assert '"color": "#c0392b"' in html and '"weight": 4' in html  # E16/Rv2
     assert "L.circleMarker" in html  # stations
-    assert '"dashArray": "8 5"' in html and '"dashArray": "6 4"' in html  # rail, kommuner
+    from webmap import styles  # rail (black, white dashes) and kommune borders (dash-dot) apart
+
+    assert f'"dashArray": "{styles.RAIL_DASHES["dashArray"]}"' in html
+    assert f'"dashArray": "{styles.KOMMUNE_DASH}"' in html
     # legend, north arrow, metric-only scale, date, selection in words
     assert "Tegnforklaring" in html and "E16 og Rv2" in html and "Jernbane" in html
     assert 'class="north-arrow"' in html

@@ -199,7 +199,7 @@
   // offline)
   if (map.options.maxZoom === undefined) { map.options.maxZoom = 18; }
   var markers = L.markerClusterGroup({
-    maxClusterRadius: 40, disableClusteringAtZoom: 13, spiderfyOnMaxZoom: true,
+    maxClusterRadius: 56, disableClusteringAtZoom: 13, spiderfyOnMaxZoom: true,
     showCoverageOnHover: false, chunkedLoading: true,
     iconCreateFunction: function (cluster) {
       var n = cluster.getChildCount();
@@ -222,7 +222,7 @@
     var div = el('div', {'class': 'plot-marker-inner' + (ranked ? ' ranked' : '')}, [inner]);
     div.style.borderColor = colourOf(p) || '#333';
     if (!ranked) { div.style.background = colourOf(p) || '#333'; }
-    var size = ranked ? 30 : 20;
+    var size = ranked ? 30 : 24;  // a touch target of at least 24 px (WCAG 2.5.8)
     return L.divIcon({html: div, className: 'plot-marker', iconSize: [size, size]});
   }
   function markerTitle(p) {
