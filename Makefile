@@ -12,6 +12,8 @@ BIN := $(VENV)/bin
 LANDREG_PG_PORT ?= 5433
 LANDREG_HOST ?= 127.0.0.1
 LANDREG_PORT ?= 5000
+# test processes: one per core (pytest-xdist; each has its own database), 0 runs them in one
+PYTEST_WORKERS ?= auto
 LOCAL_SERVER := postgresql+psycopg://postgres@127.0.0.1:$(LANDREG_PG_PORT)
 export LANDREG_PG_PORT
 
@@ -31,7 +33,7 @@ run: setup db
 	LANDREG_DATABASE_URL=$(DB_URL) $(BIN)/landreg serve --host $(LANDREG_HOST) --port $(LANDREG_PORT)
 
 test: setup browser $(DB_SETUP)
-	LANDREG_TEST_SERVER_URL=$(TEST_SERVER_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	LANDREG_TEST_SERVER_URL=$(TEST_SERVER_URL) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed vendor
 

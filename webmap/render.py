@@ -103,13 +103,12 @@ class Attribution(MacroElement):
 
 
 def base_map(lang: str, *, location: tuple[float, float] = REGION_CENTER,
-             zoom: int = 9, metric_only: bool = False) -> folium.Map:
-    """An empty map wired to the locally served Leaflet, with scale bar and attribution
-    (``metric_only``: a scale in metres/kilometres only)."""
-    m = folium.Map(location=location, zoom_start=zoom, tiles=None,
-                   control_scale=not metric_only, prefer_canvas=False)
-    if metric_only:
-        MetricScale().add_to(m)
+             zoom: int = 9) -> folium.Map:
+    """An empty map wired to the locally served Leaflet, with a scale bar in metres and
+    kilometres only (Norway has no use for miles) and the attribution."""
+    m = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=False,
+                   prefer_canvas=False)
+    MetricScale().add_to(m)
     m.default_js = [("leaflet", f"{VENDOR}/leaflet/dist/leaflet.js")]
     m.default_css = [("leaflet_css", f"{VENDOR}/leaflet/dist/leaflet.css")]
     Attribution("© Kartverket (N1000) CC BY 4.0").add_to(m)
@@ -321,7 +320,7 @@ def plots_map(plots: list[dict[str, Any]], kommuner: dict[str, Any],
     beside it; with ``reference`` layers (roads with E16/Rv2 emphasised, rail, stations) and
     drive-time zones (``isochrones``, a FeatureCollection of landreg.routing.db.isochrones).
     ``pad_left`` keeps the plots clear of a box over the map's left side."""
-    m = base_map(lang, metric_only=True)
+    m = base_map(lang)
     _add_background(m, kommuner, lang)
     if isochrones:
         t = catalogue()["text"][lang]

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
@@ -98,7 +99,7 @@ def _page(browser, server: str):
 
 def _click_a_tile_plot(page) -> str:
     """Click the middle of the largest drawn tile plot; the popup's text."""
-    box = page.evaluate("""() => {
+    find = """() => {
         const paths = [...document.querySelectorAll('path.landreg-plot-tile')];
         const m = document.querySelector('.leaflet-container').getBoundingClientRect();
         const inView = paths.map(p => p.getBoundingClientRect())
@@ -108,7 +109,12 @@ def _click_a_tile_plot(page) -> str:
         inView.sort((a, b) => b.width * b.height - a.width * a.height);
         const r = inView[0];
         return r && {x: r.left + r.width / 2, y: r.top + r.height / 2};
-    }""")
+    }"""
+    try:  # tiles arrive after the page has loaded: wait for one to be drawn
+        page.wait_for_function(f"() => !!({find})()", timeout=10_000)
+    except PlaywrightTimeout:
+        pass  # the assertion below says so
+    box = page.evaluate(find)
     assert box, "no tile plot large enough to click in view"
     page.mouse.click(box["x"], box["y"])
     return page.wait_for_selector(".leaflet-popup-content", timeout=10000).inner_text()

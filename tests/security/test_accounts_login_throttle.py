@@ -61,6 +61,8 @@ def _answer(res) -> tuple:
     """What a caller can tell from a response: status, headers that matter, page text."""
     body = re.sub(r'name="csrf_token" value="[^"]+"', "", res.get_data(as_text=True))
     body = re.sub(r'nonce="[^"]+"', "", body)  # fresh for every response, whoever asks
+    # "try again in N min." counts down with the clock, for whoever asks
+    body = re.sub(r"(om|in) \d+ min", r"\1 N min", body)
     return res.status_code, res.headers.get("Retry-After") is not None, body
 
 

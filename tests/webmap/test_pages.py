@@ -19,6 +19,8 @@ def test_map_page(client):
     assert "landreg-map.js" in html and "/vendor/leaflet/dist/leaflet.js" in html
     assert "Kongsvinger" in html and 'lang="nb"' in html
     assert "internal_notes" not in html
+    # one scale bar, in metres and kilometres only
+    assert "L.control.scale({imperial: false" in html and html.count("L.control.scale(") == 1
     en = client.get("/map?lang=en").get_data(as_text=True)
     assert "Business land in Glåmdalen" in en
     assert client.get("/").status_code == 302
