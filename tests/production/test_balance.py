@@ -22,24 +22,42 @@ def holders(port: int) -> Counter:
     return Counter(int(pid) for pid in re.findall(r"pid=(\d+)", out))
 
 
-def test_a_burst_of_keep_alive_connections_is_spread_over_the_workers(server_factory,
-                                                                      database_url):
-    srv = server_factory(database_url, workers=WORKERS)
-    time.sleep(2)  # every worker up and waiting (the factory waits for the first one only)
-    socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(CONNECTIONS)]
+def _burst(port: int, workers: list[int]) -> list[int]:
+    """Open CONNECTIONS keep-alive connections at once, one request each; how many each
+    worker holds."""
+    socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(CONNECTIONS)]
     try:
         for s in socks:  # all connected at once, then one request each, kept alive
             s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         for s in socks:
             assert s.recv(65536).startswith(b"HTTP/1.1 200")
-        held = holders(srv.port)
-        workers = children(srv.pid)
+        held = holders(port)
         assert sum(held.values()) == CONNECTIONS and set(held) <= set(workers), held
-        share = CONNECTIONS / WORKERS
-        counts = [held.get(w, 0) for w in workers]
-        assert max(counts) <= 2 * share and min(counts) >= 1, (
-            f"connections per worker {counts}: one crowded worker serves its clients on one "
-            "core while others idle")
+        return [held.get(w, 0) for w in workers]
     finally:
         for s in socks:
             s.close()
+
+
+def test_a_burst_of_keep_alive_connections_is_spread_over_the_workers(server_factory,
+                                                                      database_url):
+    """The spreading is a timing rule (a worker holding connections waits before accepting
+    more), so a machine busy with other tests can skew one burst: up to three bursts, one
+    must be even. Plain gthread put 17-18 of 24 on one worker in every burst tried."""
+    srv = server_factory(database_url, workers=WORKERS)
+    deadline = time.monotonic() + 20  # every worker up (the factory waits for the first)
+    while len(children(srv.pid)) < WORKERS and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)
+    workers = children(srv.pid)
+    share = CONNECTIONS / WORKERS
+    tries = []
+    for _ in range(3):
+        counts = _burst(srv.port, workers)
+        tries.append(counts)
+        if max(counts) <= 2 * share and min(counts) >= 1:
+            break
+        time.sleep(1)  # the closed connections leave the workers
+    assert max(counts) <= 2 * share and min(counts) >= 1, (
+        f"connections per worker, burst by burst: {tries}: one crowded worker serves its "
+        "clients on one core while others idle")
