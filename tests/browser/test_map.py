@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
-
-from landreg.web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+from tests.browser.live import live_server  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(settings) -> Iterator[str]:
-    app = create_app({"TESTING": True}, settings=settings)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{srv.server_port}"
-    from urllib.request import urlopen
-
-    # the first map of a process renders the folium map, slow on a busy machine
-    urlopen(f"{url}/map", timeout=180).read()  # noqa: S310 - our own test server
-    yield url
-    srv.shutdown()
+    with live_server(settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

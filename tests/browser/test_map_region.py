@@ -6,16 +6,13 @@ ranking labels, presentation mode, the phone's sheet, no raw words on screen."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from werkzeug.serving import make_server
 
-from landreg.web import create_app
 from tests.browser import test_map
+from tests.browser.live import live_server, settled
 
 browser = test_map.browser  # the same module-scoped Chromium fixture (one per module)
 
@@ -31,17 +28,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(settings) -> Iterator[str]:
-    app = create_app({"TESTING": True}, settings=settings)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{srv.server_port}"
-    from urllib.request import urlopen
-
-    for lang in ("nb", "en"):  # the first map of a process renders the folium map (slow)
-        urlopen(f"{url}/map?lang={lang}", timeout=120).read()  # noqa: S310 - our server
-    yield url
-    srv.shutdown()
+    with live_server(settings, warm=("/map?lang=nb", "/map?lang=en")) as url:
+        yield url
 
 
 def _page(browser, server, size: str):
@@ -89,10 +77,7 @@ VISIBLE_PLOTS = """() => {
 def _visible_plots(page, expected: int) -> int:
     """The plots on screen once the clusters have settled (while the map still zooms to
     the region, the old and the new clusters are both in the page for a moment)."""
-    try:
-        page.wait_for_function(f"() => ({VISIBLE_PLOTS})() === {int(expected)}", timeout=10_000)
-    except PlaywrightTimeout:
-        pass  # the assertion below reports what is on screen
+    settled(page, f"() => ({VISIBLE_PLOTS})() === {int(expected)}")
     return page.evaluate(VISIBLE_PLOTS)
 
 

@@ -9,13 +9,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from landreg.db import get_engine, migrate, session_scope
 from landreg.settings import Settings
 from landreg.web import create_app
+from tests.browser.live import settled
 from tests.browser.test_map import ARGS, CHROMIUM, _loaded
 from tests.conftest import create_database, drop_database
 
@@ -110,10 +110,7 @@ def _click_a_tile_plot(page) -> str:
         const r = inView[0];
         return r && {x: r.left + r.width / 2, y: r.top + r.height / 2};
     }"""
-    try:  # tiles arrive after the page has loaded: wait for one to be drawn
-        page.wait_for_function(f"() => !!({find})()", timeout=10_000)
-    except PlaywrightTimeout:
-        pass  # the assertion below says so
+    settled(page, f"() => !!({find})()")  # tiles arrive after the page has loaded
     box = page.evaluate(find)
     assert box, "no tile plot large enough to click in view"
     page.mouse.click(box["x"], box["y"])
