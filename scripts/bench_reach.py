@@ -9,13 +9,18 @@ E16/Rv2 junction, nearest station, nearest border crossing):
   - scipy: one Dijkstra + a cKDTree query of the plots (points read from the same table),
   - networkx: multi-source Dijkstra + the same cKDTree (if networkx is installed: `pip install
     -e '.[bench]'`),
-and checks that the three agree. Then an isochrone (15/30/45/60 min) from Gardermoen,
-uncached: as landreg builds it (pgRouting's seconds, polygons in shapely), as it was built
-before (the polygons in PostGIS), its two parts, and wholly in Python (scipy Dijkstra + the
-same polygons) — wall clock and CPU of this process and of its PostgreSQL backend.
+and checks that the three agree. Then isochrones (15/30/45/60 min) from Gardermoen (one
+point) and the nearest station (44 points: the largest zones): cold (a request for minutes
+not cached; with and without the target's pgRouting seconds already known) and warm, as
+landreg builds them (pgRouting's seconds, contours of the nearest-junction field), with the
+alternative engine (scipy's Dijkstra, no database, the same contours) and as the two previous
+versions built them (a union of a disc per vertex in shapely / in PostGIS) — wall clock and
+CPU of this process and of its PostgreSQL backend, with the load average. Judge by the CPU
+figures on a shared machine.
 
 Usage: .venv/bin/python scripts/bench_reach.py --database-url postgresql+psycopg://…/db
-       [--plots 100000]   (the database is migrated; the scratch table is dropped afterwards)
+       [--plots 100000] [--isochrones-only | --no-isochrones]
+       (the database is migrated; the scratch table is dropped afterwards)
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import argparse
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +43,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from landreg.db import get_engine, migrate  # noqa: E402
 from landreg.routing import db as rdb  # noqa: E402
+from landreg.routing import isochrone  # noqa: E402
 from landreg.routing.network import load_network  # noqa: E402
 from landreg.scoring.build import read_kommuner  # noqa: E402
 from landreg.scoring.catalogue import load_catalogue  # noqa: E402
@@ -56,7 +63,16 @@ _PG = """
 """
 
 
-# The isochrone as landreg built it before (polygons in PostGIS), for comparison.
+#: The access leg's cap (m) of the isochrones built before (the same as today's).
+CAP_M = isochrone.CAP_M
+
+# The vertices' seconds as the previous isochrones asked for them (up to the largest minutes).
+_ISO_COST = """
+    SELECT node, agg_cost FROM pgr_drivingDistance(:sql, :src, :max_s, directed => false)
+    WHERE node < :super
+"""
+
+# The isochrone as landreg built it two versions ago (polygons in PostGIS), for comparison.
 _POSTGIS_ISO = """
     WITH dd AS (
       SELECT node, agg_cost FROM pgr_drivingDistance(:sql, :src, :max_s, directed => false)
@@ -95,10 +111,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--database-url", required=True)
     ap.add_argument("--plots", type=int, default=100_000)
+    ap.add_argument("--no-isochrones", action="store_true", help="plots × targets only")
+    ap.add_argument("--isochrones-only", action="store_true", help="isochrones only")
     args = ap.parse_args()
     migrate(args.database_url)
     net = load_network(ROOT / "layers")
     engine = get_engine(args.database_url)
+    if args.isochrones_only:
+        bench_isochrones(engine, net)
+        return
     xy = points_in_region(args.plots)
     print(f"network {net.version}: {len(net.vertices)} vertices ({net.main.sum()} main), "
           f"{len(net.edges)} links; {len(xy):,} synthetic plots; targets {', '.join(net.targets)}")
@@ -170,14 +191,38 @@ def main() -> None:
         med = {k: float(np.median(v)) for k, v in py.items()}
         print("  median minutes: " + ", ".join(f"{k} {v:.0f}" for k, v in med.items()))
 
-        mins = [15, 30, 45, 60]
-        t = net.targets["gardermoen"]
+        s.execute(text("DROP TABLE bench_point"))
+        s.commit()
+    if not args.no_isochrones:
+        bench_isochrones(engine, net)
+
+
+def _disc_union(points: np.ndarray, seconds: np.ndarray, minutes: int,
+                speed_ms: float) -> shapely.Geometry | None:
+    """The isochrone as the previous version built it in shapely: a 16-gon around each vertex
+    reached (radius: the remaining time at the access speed, at most 3 km), all united."""
+    ok = seconds < minutes * 60
+    if not ok.any():
+        return None
+    radius = np.minimum((minutes * 60 - seconds[ok]) * speed_ms, CAP_M)
+    area = shapely.union_all(shapely.buffer(shapely.points(points[ok]), radius, quad_segs=4))
+    return shapely.simplify(area, 50.0, preserve_topology=True)
+
+
+def bench_isochrones(engine, net, targets: tuple[str, ...] = ("gardermoen", "station"),
+                     mins: tuple[int, ...] = (15, 30, 45, 60), n: int = 5) -> None:  # noqa: ANN001
+    """Cold and warm isochrones: wall and CPU (this process, its PostgreSQL backend)."""
+    mins = list(mins)
+    with Session(engine) as s:
+        rdb.load(s, net)
+        s.commit()
+        s.execute(text("SET jit = off"))
         pid = s.execute(text("SELECT pg_backend_pid()")).scalar_one()
 
-        def run(fn, n: int = 5) -> tuple[float, float, float]:  # noqa: ANN001
+        def run(fn, reps: int = n) -> tuple[float, float, float]:  # noqa: ANN001
             """Median wall ms, median CPU ms of this process and of its PostgreSQL backend."""
             walls, cpus, backs = [], [], []
-            for _ in range(n):
+            for _ in range(reps):
                 b0, c0, w0 = backend_cpu(pid), time.process_time(), time.perf_counter()
                 fn()
                 walls.append(time.perf_counter() - w0)
@@ -186,47 +231,57 @@ def main() -> None:
             return (1000 * float(np.median(walls)), 1000 * float(np.median(cpus)),
                     1000 * float(np.median(backs)))
 
-        def landreg_iso(m: list[int] = mins) -> None:
-            rdb.ISOCHRONES.clear()
-            rdb.isochrones(s, net, "gardermoen", m)
+        t0, c0 = time.perf_counter(), time.process_time()
+        isochrone.access_grid(net)
+        grid_once = (1000 * (time.perf_counter() - t0), 1000 * (time.process_time() - c0))
+        print(f"\nisochrones {mins} min: 4 polygons a request, median of {n}; load average "
+              f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} before")
+        print(f"  once per process and network version: the nearest-junction grid "
+              f"{grid_once[0]:.0f} ms wall, {grid_once[1]:.0f} ms CPU")
+        print(f"  {'':58} {'wall':>7} {'CPU here':>9} {'CPU in PG':>10}")
+        for target in targets:
+            t = net.targets[target]
 
-        def postgis_iso() -> None:
-            s.execute(text(_POSTGIS_ISO), {
-                "sql": rdb.edges_sql(t.key), "src": rdb.SUPER + t.key, "max_s": 3600.0,
-                "mins": mins, "speed": net.access_speed_ms, "cap": rdb.ISO_ACCESS_CAP_M}).all()
+            def cold(target: str = target) -> None:  # a new target+minutes, seconds known
+                rdb.ISOCHRONES.clear()
+                rdb.isochrones(s, net, target, mins)
 
-        def seconds_only() -> None:
-            s.execute(text(rdb._ISO_COST), {"sql": rdb.edges_sql(t.key), "src": rdb.SUPER + t.key,
-                                            "max_s": 3600.0, "super": rdb.SUPER}).all()
+            def first(target: str = target) -> None:  # also the target's pgRouting query
+                rdb._SECONDS.clear()
+                cold(target)
 
-        sec = net.vertex_seconds("gardermoen")
+            def scipy_engine(target: str = target) -> None:  # Dijkstra here, no database
+                isochrone.zones(net, net.vertex_seconds(target)[net.main], mins)
 
-        def python_iso() -> None:
-            sec = net.vertex_seconds("gardermoen")
-            for m in mins:
-                rdb.reach_polygon(net.vertices[net.main], sec[net.main], m, net.access_speed_ms)
+            def before_shapely(t=t) -> None:  # noqa: ANN001
+                rows = s.execute(text(_ISO_COST), {
+                    "sql": rdb.edges_sql(t.key), "src": rdb.SUPER + t.key,
+                    "max_s": max(mins) * 60.0, "super": rdb.SUPER}).all()
+                sec = np.full(len(net.vertices), np.inf)
+                for node, cost in rows:
+                    sec[node] = cost
+                for m in mins:
+                    _disc_union(net.vertices[net.main], sec[net.main], m, net.access_speed_ms)
 
-        def polygons_only() -> None:
-            for m in mins:
-                rdb.reach_polygon(net.vertices[net.main], sec[net.main], m, net.access_speed_ms)
+            def before_postgis(t=t) -> None:  # noqa: ANN001
+                s.execute(text(_POSTGIS_ISO), {
+                    "sql": rdb.edges_sql(t.key), "src": rdb.SUPER + t.key,
+                    "max_s": max(mins) * 60.0, "mins": mins, "speed": net.access_speed_ms,
+                    "cap": CAP_M}).all()
 
-        rows = [("landreg: pgRouting seconds + shapely polygons", run(landreg_iso)),
-                ("before: pgRouting + PostGIS ST_Union of ST_Buffer", run(postgis_iso)),
-                ("  of which pgr_drivingDistance (seconds only)", run(seconds_only)),
-                ("  of which the 4 polygons in shapely, one thread", run(polygons_only)),
-                ("scipy Dijkstra + shapely polygons (no database)", run(python_iso)),
-                ("landreg, one polygon (60 min)", run(lambda: landreg_iso([60])))]
-        rdb.isochrones(s, net, "gardermoen", mins)
-        t0 = time.perf_counter()
-        rdb.isochrones(s, net, "gardermoen", mins)
-        t_cached = time.perf_counter() - t0
-        print(f"\nisochrone Gardermoen {mins} min (4 polygons), uncached, median of 5")
-        print(f"  {'':50} {'wall':>7} {'CPU here':>9} {'CPU in PG':>10}")
-        for label, (w, c, b) in rows:
-            print(f"  {label:50} {w:5.0f} ms {c:6.0f} ms {b:7.0f} ms")
-        print(f"  cached answer: {1000 * t_cached:.2f} ms")
-        s.execute(text("DROP TABLE bench_point"))
-        s.commit()
+            cold()
+            rows = [("landreg, cold (new minutes; target's seconds cached)", run(cold)),
+                    ("landreg, cold and first for the target (+ pgRouting)", run(first)),
+                    ("landreg, warm (cached answer)", run(partial(
+                        rdb.isochrones, s, net, target, mins), 50)),
+                    ("scipy Dijkstra + the same contours (no database)", run(scipy_engine)),
+                    ("before: pgRouting + shapely union of discs", run(before_shapely, 3)),
+                    ("before that: pgRouting + PostGIS ST_Union of discs",
+                     run(before_postgis, 3))]
+            print(f"  {t.name_en} ({len(t.points)} point{'s' if len(t.points) > 1 else ''})")
+            for label, (w, c, b) in rows:
+                print(f"    {label:56} {w:5.1f} ms {c:6.1f} ms {b:7.1f} ms")
+        print(f"  load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} after")
 
 
 if __name__ == "__main__":

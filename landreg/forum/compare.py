@@ -48,7 +48,8 @@ def compare(session: Session, suitability: Suitability, profile_id: str, plot_id
     "count", "region_count", "drive": [{destination, name_nb, name_en, values: [min], best}],
     "ranked_among": "published" (the public) | "all" (planners: internal ranks),
     "criteria": [{criterion, unit, values: [{raw, normalised, contribution}], best}],
-    "distances": [{criterion, unit, values: [m], best}], "facts": [{field, values, differ}]}``;
+    "distances": [{criterion, unit, values: [m], best}], "facts": [{field, values, differ}],
+    "settlement_note": a row rests on settlement points (show ``criteria_settlements_note``)}``;
     ``best`` is the index of the best plot on that row (None on a tie), ``differ`` says
     whether the plots differ on a fact.
     """
@@ -103,6 +104,8 @@ def compare(session: Session, suitability: Suitability, profile_id: str, plot_id
             "ranked_among": "published" if public else "all",
             "count": ranked.count, "region_count": ranked.region_count,
             "criteria": criteria, "distances": distances,
+            "settlement_note": any(suitability.catalogue.criteria[r["criterion"]]
+                                   .settlement_points for r in criteria + distances),
             "drive": drive_rows(session, suitability, plot_ids), "facts": facts}
 
 

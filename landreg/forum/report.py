@@ -222,7 +222,10 @@ def comparison_pdf(session: Session, c: dict[str, Any], words: dict[str, Any],
     story = _head(f"{t('forum_comparison', lang)}: {words['profile']}", t("title", lang), lang)
     story += [paragraph(f"{t('forum_selection', lang)}: {words['summary']}", s["Normal"]),
               paragraph(words["weights"], s["Normal"]), Spacer(1, 0.3 * cm),
-              _table(rows, [width] * (len(names) + 1)), PageBreak(),
+              _table(rows, [width] * (len(names) + 1))]
+    if c.get("settlement_note"):
+        story.append(paragraph(t("criteria_settlements_note", lang), s["Italic"]))
+    story += [PageBreak(),
               Image(io.BytesIO(png), width=24 * cm, height=13.2 * cm),
               paragraph(attribution(lang), s["Italic"])]
     return _doc(f"{t('forum_comparison', lang)} {words['profile']}", story, wide=True)

@@ -10,11 +10,8 @@ the target outwards equals the time towards it.
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -23,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from landreg.errors import InvalidInput, NotFound
+from landreg.routing import isochrone
 from landreg.routing.network import Network
 
 #: Virtual vertex ids of the targets' super sources: far above any real vertex.
@@ -31,9 +29,8 @@ SUPER = 1_000_000_000
 #: Advisory lock serialising network loads and reach refreshes across workers.
 LOCK_KEY = 0x1A4D13
 
-#: Isochrone minutes allowed and the radius cap (m) of the access leg drawn around a vertex.
+#: Isochrone minutes allowed.
 MAX_ISO_MINUTES = 180
-ISO_ACCESS_CAP_M = 3000.0
 
 
 def edges_sql(key: int) -> str:
@@ -90,6 +87,8 @@ def load(session: Session, net: Network, force: bool = False) -> bool:
                     {"v": net.version})
     session.execute(text("ANALYZE road_edge; ANALYZE road_vertex"))
     ISOCHRONES.clear()
+    with _SECONDS_LOCK:
+        _SECONDS.clear()
     return True
 
 
@@ -205,30 +204,41 @@ class IsochroneCache:
 
 ISOCHRONES = IsochroneCache()
 
-# The seconds to every reached vertex, from pgRouting; the polygons are then built in shapely
-# (GEOS, the same operations PostGIS would run, in this process: no geometry crosses the wire).
-_ISO_COST = """
-    SELECT node, agg_cost FROM pgr_drivingDistance(:sql, :src, :max_s, directed => false)
+#: Seconds from every main vertex to a target, per (network version, target): one
+#: pgRouting query each, kept for the process (6 targets × 1,500 vertices: 70 KB).
+_SECONDS: dict[tuple[str, str], np.ndarray] = {}
+_SECONDS_LOCK = threading.Lock()
+
+_ALL_COSTS = """
+    SELECT node, agg_cost FROM pgr_drivingDistance(:sql, :src, 1e9, directed => false)
     WHERE node < :super
 """
 
-#: Isochrone polygons are simplified by this many metres (under the map's pixel at region
-#: scale) and their GeoJSON has 5 decimals (about 1 m).
-ISO_SIMPLIFY_M = 50.0
 
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
+def main_seconds(session: Session, net: Network, target: str) -> np.ndarray:
+    """Seconds from each main vertex (``net.vertices[net.main]`` order) to ``target`` by
+    pgRouting, inf if unreachable: queried once per network version and process."""
+    key = (net.version, target)
+    with _SECONDS_LOCK:
+        hit = _SECONDS.get(key)
+    if hit is not None:
+        return hit
+    t = net.targets[target]
+    out = np.full(len(net.vertices), np.inf)
+    rows = session.execute(text(_ALL_COSTS), {"sql": edges_sql(t.key), "src": SUPER + t.key,
+                                              "super": SUPER}).all()
+    if rows:
+        node = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        out[node] = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
+    sec = out[net.main]
+    with _SECONDS_LOCK:
+        if len(_SECONDS) > 4 * max(1, len(net.targets)):  # old network versions
+            _SECONDS.clear()
+        _SECONDS[key] = sec
+    return sec
+
+
 _LOCAL = threading.local()
-
-
-def _pool() -> ThreadPoolExecutor:
-    """A few threads for the polygons of one request (GEOS releases the GIL)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1)),
-                                       thread_name_prefix="isochrone")
-        return _POOL
 
 
 def _to_wgs84(xy: np.ndarray) -> np.ndarray:
@@ -241,20 +251,6 @@ def _to_wgs84(xy: np.ndarray) -> np.ndarray:
         tr = _LOCAL.to_wgs = Transformer.from_crs(25833, 4326, always_xy=True)
     lon, lat = tr.transform(xy[:, 0], xy[:, 1])
     return np.round(np.column_stack([lon, lat]), 5)
-
-
-def reach_polygon(points: np.ndarray, seconds: np.ndarray, minutes: int, speed_ms: float,
-                  cap_m: float = ISO_ACCESS_CAP_M) -> shapely.Geometry | None:
-    """Where ``minutes`` reach from vertices at ``points`` (EPSG:25833) reached after
-    ``seconds``: around each vertex a disc of what its remaining time covers at the access
-    speed (capped at ``cap_m``; a 16-gon as ``ST_Buffer(…, 4)``), united and simplified by
-    ``ISO_SIMPLIFY_M``. None when no vertex is reached in time."""
-    ok = seconds < minutes * 60
-    if not ok.any():
-        return None
-    radius = np.minimum((minutes * 60 - seconds[ok]) * speed_ms, cap_m)
-    area = shapely.union_all(shapely.buffer(shapely.points(points[ok]), radius, quad_segs=4))
-    return shapely.simplify(area, ISO_SIMPLIFY_M, preserve_topology=True)
 
 
 def parse_minutes(raw: str | None) -> list[int]:
@@ -271,14 +267,27 @@ def parse_minutes(raw: str | None) -> list[int]:
     return mins
 
 
+def _geojson_wgs84(area: shapely.Geometry) -> dict[str, Any]:
+    """A (Multi)Polygon in EPSG:25833 as a GeoJSON MultiPolygon in CRS84, 5 decimals (~1 m):
+    all coordinates transformed at once and split into rings by their offsets (no JSON text
+    made and parsed again: that cost as much as the contours)."""
+    kind, xy, (ring_end, poly_end, multi_end) = shapely.to_ragged_array(
+        [shapely.multipolygons(shapely.get_parts(area))])
+    coords = _to_wgs84(xy).tolist()
+    rings = [coords[a:b] for a, b in zip(ring_end[:-1], ring_end[1:], strict=True)]
+    polys = [rings[a:b] for a, b in zip(poly_end[:-1], poly_end[1:], strict=True)]
+    return {"type": "MultiPolygon", "coordinates": polys}
+
+
 def isochrones(session: Session, net: Network, target: str, minutes: list[int]
                ) -> dict[str, Any]:
     """GeoJSON polygons of where ``target`` is reached within each of ``minutes`` (cached).
 
-    The area around each reached vertex is what its remaining time covers at the access speed
-    (capped at 3 km) — the same access leg plots are measured with. pgRouting gives the
-    seconds to every vertex (one query, a few ms); the polygons (:func:`reach_polygon`) are
-    built here, one per thread."""
+    A point is inside when its nearest road junction + straight access leg (at most 3 km)
+    reaches the target in time — the rule of the plots' minutes and the "within N min"
+    filter. The vertices' seconds are pgRouting's, once per target and network version
+    (:func:`main_seconds`); the polygons are contours of that field
+    (:func:`landreg.routing.isochrone.zones`), largest first."""
     if target not in net.targets:
         raise NotFound(f"No destination {target!r}; see /api/destinations.", field="to",
                        value=target)
@@ -288,25 +297,13 @@ def isochrones(session: Session, net: Network, target: str, minutes: list[int]
         return hit
     load(session, net)
     t = net.targets[target]
-    rows = session.execute(text(_ISO_COST), {
-        "sql": edges_sql(t.key), "src": SUPER + t.key, "max_s": max(minutes) * 60.0,
-        "super": SUPER}).all()
-    node = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    cost = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
-    main = net.main[node]
-    points, cost = net.vertices[node[main]], cost[main]
-
-    def one(m: int) -> dict[str, Any] | None:
-        area = reach_polygon(points, cost, m, net.access_speed_ms)
-        if area is None:
-            return None
-        geometry = json.loads(shapely.to_geojson(shapely.transform(area, _to_wgs84)))
-        return {"type": "Feature", "geometry": geometry,
-                "properties": {"destination": target, "minutes": int(m),
-                               "name_nb": t.name_nb, "name_en": t.name_en}}
-
-    # the largest first: it takes longest, and the answer lists it first
-    features = [f for f in _pool().map(one, sorted(minutes, reverse=True)) if f is not None]
+    areas = isochrone.zones(net, main_seconds(session, net, target), minutes)
+    features = []
+    for m in sorted(areas, reverse=True):  # the largest first: the map draws it below
+        geometry = _geojson_wgs84(areas[m])
+        features.append({"type": "Feature", "geometry": geometry,
+                         "properties": {"destination": target, "minutes": int(m),
+                                        "name_nb": t.name_nb, "name_en": t.name_en}})
     out = {"type": "FeatureCollection", "features": features,
            "attribution": "Road network © Kartverket N1000 (CC BY 4.0); speeds assumed by "
                           "landreg (layers/road_speeds.yaml)"}

@@ -81,10 +81,37 @@ def _select(frame: gpd.GeoDataFrame, where: list[dict[str, list]] | None) -> gpd
     return frame[keep]
 
 
+def settlements(catalogue: Catalogue, spec: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Built-up areas: the ``polygons`` layer's shapes, plus a disc around each settlement
+    point of ``points`` (radius by its ``type_field`` value, ``radius_m``) that lies farther
+    than ``covered_m`` from every shape — the points stand in for the shapes the source
+    lacks; a point near a shape is that town's label, and the shape is the better data."""
+    for key in ("points", "polygons", "type_field", "radius_m"):
+        if key not in spec:
+            raise LayerError(f"settlements: {key} is missing (see the settlements block of "
+                             "criteria.yaml)", field="settlements")
+    shapes = _read(catalogue.source, spec["polygons"])
+    shapes = shapes[shapes.geometry.notna() & ~shapes.geometry.is_empty]
+    points = _read(catalogue.source, spec["points"])
+    radius = points[spec["type_field"]].map({k: float(v) for k, v in spec["radius_m"].items()})
+    points = points[radius.notna().to_numpy()]
+    radius = radius[radius.notna()]
+    if len(shapes):
+        near = points.geometry.distance(shapes.geometry.union_all()).to_numpy()
+        lone = near > float(spec.get("covered_m", 0))
+        points, radius = points[lone], radius[lone]
+    discs = gpd.GeoDataFrame(geometry=points.geometry.buffer(radius.to_numpy()), crs=CRS)
+    return gpd.GeoDataFrame(pd.concat([shapes[["geometry"]], discs], ignore_index=True),
+                            crs=CRS)
+
+
 def _layers(catalogue: Catalogue, spec: Any, where: Any = None) -> gpd.GeoDataFrame:
     names = spec if isinstance(spec, list) else [spec]
     frames = []
     for name in names:
+        if isinstance(name, dict) and "settlements" in name:
+            frames.append(settlements(catalogue, name["settlements"]))
+            continue
         path = Path(name)
         if path.suffix.lower() in (".gpkg", ".shp", ".geojson", ".fgb", ".zip"):
             frames.append(_read(path if path.is_absolute() else catalogue.source.parent / path))

@@ -48,6 +48,14 @@ class Criterion:
         """True when the demo builds it from a stand-in for the real source."""
         return self.source.upper().startswith("APPROXIMATE")
 
+    @property
+    def settlement_points(self) -> bool:
+        """True when its built-up areas include discs around settlement points (the
+        ``settlements`` block of criteria.yaml): places shown with that limitation."""
+        specs = [self.build.get(k) for k in ("layer", "near")]
+        return any(isinstance(x, dict) and "settlements" in x
+                   for spec in specs for x in (spec if isinstance(spec, list) else [spec]))
+
 
 @dataclass(frozen=True)
 class Catalogue:

@@ -318,6 +318,9 @@ def _components() -> dict[str, Any]:
                 "count": {"type": "integer"}, "region_count": {"type": "integer"},
                 "criteria": {"type": "array", "items": obj},
                 "distances": {"type": "array", "items": obj},
+                "settlement_note": {"type": "boolean", "description": "a row rests on N1000 "
+                                    "settlement points standing in for missing built-up "
+                                    "shapes (approximate near those places)"},
                 "drive": {"type": "array", "items": obj,
                           "description": "drive minutes per destination"},
                 "facts": {"type": "array", "items": obj}}},

@@ -181,10 +181,22 @@ def plot_page(plot_id: int) -> str | tuple[str, int]:
     from landreg.web.reach import attach_minutes
 
     attach_minutes([plot])
+    scores = _plot_scores(plot_id, lang)
     return render_template("plot.html", plot=plot, p=plot["properties"], parts=parts,
                            drive_min=plot["properties"]["drive_min"],
-                           dist_m=plot_distances(plot_id), scores=_plot_scores(plot_id, lang),
+                           dist_m=plot_distances(plot_id), scores=scores,
+                           settlement_note=bool(scores) and _weighs_settlements(),
                            **_page_context(lang))
+
+
+def _weighs_settlements() -> bool:
+    """Whether a profile weighs a criterion resting on settlement points (the plot page then
+    states that limitation under the points)."""
+    from landreg.web.suitability import suitability
+
+    s = suitability()
+    return any(w > 0 and s.catalogue.criteria[cid].settlement_points
+               for p in s.profiles.values() for cid, w in p.weights.items())
 
 
 def plot_distances(plot_id: int) -> dict[str, float | None]:
