@@ -90,6 +90,9 @@ def load(session: Session, net: Network, force: bool = False) -> bool:
                     {"v": net.version})
     session.execute(text("ANALYZE road_edge; ANALYZE road_vertex"))
     ISOCHRONES.clear()
+    from landreg.registry import distances
+
+    distances.refresh(session)  # new junctions: the stored junction distances (issue 10)
     return True
 
 
@@ -124,8 +127,12 @@ _REACH = """
 def refresh_reach(session: Session, net: Network) -> int:
     """Load the network if needed and recompute the minutes of stale plots (new, moved, or
     from another network version): one nearest-vertex pass, then one query per target.
-    Returns the number of plots recomputed."""
+    Returns the number of plots recomputed. The plots' straight-line distances
+    (registry/distances.py) are refreshed with them."""
+    from landreg.registry import distances
+
     load(session, net)
+    distances.refresh(session)
     last = list(net.targets)[-1]
     if not session.execute(text("SELECT EXISTS (SELECT 1 FROM plot p WHERE "  # noqa: S608
                                 + _STALE_WHERE + ")"), {"v": net.version, "last": last}
