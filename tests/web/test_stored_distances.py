@@ -180,3 +180,14 @@ def test_empty_layer_shows_null_and_filters_nothing(session, network_loaded):
     assert all(d["rail"] is None for d in _stored(session).values())
     assert all(f["properties"]["dist_m"]["rail"] is None for f in _page(session).values())
     assert _page(session, within_km={"rail": 200.0}) == {}
+
+
+def test_the_plot_page_reads_the_stored_row_or_computes(session, network_loaded):
+    distances.refresh(session)
+    pid = min(_exact(session))
+    assert distances.plot_distances(session, pid) == _exact(session, pid)[pid]
+    session.execute(text("UPDATE plot SET geom = ST_Translate(geom, 2500, 0) WHERE id = :id"),
+                    {"id": pid})
+    assert _stored(session, pid) == {}  # stale: the page measures the moved outline itself
+    assert distances.plot_distances(session, pid) == _exact(session, pid)[pid]
+    assert distances.plot_distances(session, 2**40) == {}
