@@ -270,7 +270,9 @@ def plot_queryables(kommuner: list[str], targets: list[str]) -> dict[str, Any]:
             "kommunenummer": {"type": "string", "enum": kommuner,
                               "x-landreg-parameter": "kommunenummer",
                               "description": "kommune number; several comma-separated"},
-            "availability": {"type": "string", "enum": list(AVAILABILITY),
+            # withdrawn plots (trukket) are never published: not a value a reader can find
+            "availability": {"type": "string",
+                             "enum": [a for a in AVAILABILITY if a != "trukket"],
                              "x-landreg-parameter": "availability",
                              "description": "availability; several comma-separated"},
             "purpose_group": {"type": "string", "enum": list(PURPOSE_GROUPS),
