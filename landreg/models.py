@@ -294,6 +294,11 @@ class Enquiry(Base):
     #: "within N minutes' drive of …" (issue 13; a destination of layers/road_network.yaml)
     within_min: Mapped[float | None] = mapped_column(Float)
     within_to: Mapped[str | None] = mapped_column(Text)
+    #: "at most N km (straight line) from …" (issue 12; registry/distances.py KINDS)
+    road_km: Mapped[float | None] = mapped_column(Float)
+    junction_km: Mapped[float | None] = mapped_column(Float)
+    rail_km: Mapped[float | None] = mapped_column(Float)
+    station_km: Mapped[float | None] = mapped_column(Float)
     message: Mapped[str | None] = mapped_column(Text)
     consent: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(Text, server_default="ny")
@@ -343,6 +348,38 @@ class RateLimit(Base):
 
 
 # --- drive times on the road network (issue 13; landreg/routing, migration 0010) -------------
+class DistanceSource(Base):
+    """The version of the reference data plot distances are measured to: one row, bumped by
+    a trigger on every change to ``reference_feature`` or ``route_target`` (migration 0013)."""
+
+    __tablename__ = "distance_source"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default="1")
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+class PlotDistance(Base):
+    """A plot's metres to E16/Rv2, junction, railway and station (registry/distances.py),
+    valid while ``plot_version`` and ``source_version`` are the plot's and the reference
+    data's current versions."""
+
+    __tablename__ = "plot_distance"
+
+    plot_id: Mapped[int] = mapped_column(ForeignKey("plot.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    plot_version: Mapped[int] = mapped_column(Integer)
+    source_version: Mapped[int] = mapped_column(BigInteger)
+    road: Mapped[float | None] = mapped_column(Float)
+    junction: Mapped[float | None] = mapped_column(Float)
+    rail: Mapped[float | None] = mapped_column(Float)
+    station: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
+
+
 class RoadNetworkMeta(Base):
     """The version (content hash of YAML + source) of the loaded road network: one row."""
 

@@ -71,6 +71,9 @@ def load_reference_layers(session: Session, gpkg: Path) -> dict[str, int]:
         if rows:
             session.execute(insert(ReferenceFeature), rows)
         counts[layer] = len(rows)
+    from landreg.registry import distances
+
+    distances.refresh(session)  # new layers: every plot's stored distances (issue 10)
     return counts
 
 

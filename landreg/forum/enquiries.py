@@ -24,7 +24,8 @@ MAX_PER_HOUR = 5
 RAIL_WITHIN_M = 1000.0
 MATCHES = 10
 FIELDS = ("company", "contact_name", "email", "phone", "profile", "min_daa", "max_daa",
-          "timing", "rail_needed", "power_mw", "within_min", "within_to", "message", "consent")
+          "timing", "rail_needed", "power_mw", "within_min", "within_to", "road_km",
+          "junction_km", "rail_km", "station_km", "message", "consent")
 
 
 def clean_enquiry(data: dict[str, Any], suitability: Suitability) -> dict[str, Any]:
@@ -141,7 +142,6 @@ def create_enquiry(session: Session, suitability: Suitability, data: dict[str, A
             raise ValueError("rate_key needs the engine of the shared limiter")
         ratelimit.enforce(engine, rate_key, limit=MAX_PER_HOUR, window=3600, now=now,
                           message_key="err_enquiry_rate")
-    # the distance needs shape the matches; the enquiry table has no columns for them yet
     enquiry = Enquiry(**{k: v for k, v in need.items() if k in FIELDS},
                       matches=match(session, suitability, need))
     session.add(enquiry)

@@ -3,6 +3,7 @@ the meeting map so that a screen and its exports say the same thing (issue 12).
 
 - :func:`rank_text`: "nr. 1 av 14 i utvalget · nr. 8 i regionen" from a ranking item;
 - :func:`filter_summary`: "Status: Ledig · Kommune: Kongsvinger · Profil: Lager/logistikk";
+- :func:`enquiry_needs`: an enquiry's drive-time and distance needs in words;
 - :func:`reason_text`: a broken hard limit in words ("Helning 12,3 > 8 %");
 - :func:`weights_text`: the weights line with criterion names, not ids.
 """
@@ -10,12 +11,14 @@ the meeting map so that a screen and its exports say the same thing (issue 12).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from landreg.i18n import DASH, field_label, fmt_number, t, value_label
+from landreg.registry.distances import KINDS
 from landreg.scoring.service import Suitability
 
 #: Parameters of the /api/plots filters, in the order the summary names them.
@@ -117,6 +120,7 @@ def filter_summary(session: Session, suitability: Suitability, args: dict[str, s
     if args.get("within_min") and args.get("to"):
         to = _destination_name(suitability, args["to"], lang)
         parts.append(t("forum_filter_within", lang, min=_num(args["within_min"], lang), to=to))
+    parts += distance_needs({k: args.get(f"{k}_km") for k in KINDS}, lang)
     if profile:
         try:
             p = suitability.profile(profile)
@@ -128,6 +132,22 @@ def filter_summary(session: Session, suitability: Suitability, args: dict[str, s
     if not any(p for p in parts if not p.startswith(t("forum_profile", lang))):
         parts.insert(0, t("forum_filter_none", lang))
     return " · ".join(parts)
+
+
+def distance_needs(km: Mapping[str, Any], lang: str) -> list[str]:
+    """"At most N km (straight line) from E16/Rv2 …" for each distance kind given in ``km``
+    ({kind: km as a number or query text; None or empty when not asked})."""
+    return [t(f"forum_filter_km_{kind}", lang, km=_num(str(km[kind]), lang))
+            for kind in KINDS if km.get(kind) not in (None, "")]
+
+
+def enquiry_needs(enquiry: Any, suitability: Suitability, lang: str) -> list[str]:
+    """An enquiry's drive-time and distance needs as a planner reads them."""
+    out = []
+    if enquiry.within_min is not None and enquiry.within_to:
+        out.append(t("forum_filter_within", lang, min=_num(str(enquiry.within_min), lang),
+                     to=_destination_name(suitability, enquiry.within_to, lang)))
+    return out + distance_needs({k: getattr(enquiry, f"{k}_km") for k in KINDS}, lang)
 
 
 def _num(raw: str, lang: str) -> str:

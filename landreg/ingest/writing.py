@@ -107,6 +107,9 @@ def apply_import(
             "The register changed while the import was planned (a plot with the same "
             "external_ref was added). Nothing was written: plan the import again.",
         ) from None
+    from landreg.registry import distances
+
+    distances.refresh(session)  # the imported plots' distances, in one statement (issue 10)
     if len(creates):
         report._table.loc[creates["ord"].to_numpy(), "plot_id"] = creates["id"].to_numpy()
     report.applied = True

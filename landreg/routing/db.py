@@ -89,6 +89,9 @@ def load(session: Session, net: Network, force: bool = False) -> bool:
     ISOCHRONES.clear()
     with _SECONDS_LOCK:
         _SECONDS.clear()
+    from landreg.registry import distances
+
+    distances.refresh(session)  # new junctions: the stored junction distances (issue 10)
     return True
 
 
@@ -123,8 +126,12 @@ _REACH = """
 def refresh_reach(session: Session, net: Network) -> int:
     """Load the network if needed and recompute the minutes of stale plots (new, moved, or
     from another network version): one nearest-vertex pass, then one query per target.
-    Returns the number of plots recomputed."""
+    Returns the number of plots recomputed. The plots' straight-line distances
+    (registry/distances.py) are refreshed with them."""
+    from landreg.registry import distances
+
     load(session, net)
+    distances.refresh(session)
     last = list(net.targets)[-1]
     if not session.execute(text("SELECT EXISTS (SELECT 1 FROM plot p WHERE "  # noqa: S608
                                 + _STALE_WHERE + ")"), {"v": net.version, "last": last}

@@ -200,7 +200,11 @@ class Suitability:
             from landreg.routing.db import refresh_reach
             from landreg.routing.network import load_network
 
-            refresh_reach(session, load_network(self.layers_dir))
+            refresh_reach(session, load_network(self.layers_dir))  # and the distances
+        else:
+            from landreg.registry import distances
+
+            distances.refresh(session)
         todo = list(self.profiles) if force else self.stale_profiles(session)
         if not todo:
             return {}

@@ -418,13 +418,17 @@ def enquiries_page() -> str:
     """Every enquiry with its matches and contact data (planners only)."""
     from flask import redirect, url_for
 
+    from landreg.forum.labels import enquiry_needs
     from landreg.i18n import pick_lang
     from landreg.web.pages import _page_context
 
     if current_principal() is None:
         return redirect(url_for("auth.login_form", next=request.path))
-    return render_template("enquiries.html", enquiries=list_enquiries(session()),
-                           **_page_context(pick_lang(request.args.get("lang"))))
+    lang = pick_lang(request.args.get("lang"))
+    enquiries = list_enquiries(session())
+    needs = {e.id: enquiry_needs(e, suitability(), lang) for e in enquiries}
+    return render_template("enquiries.html", enquiries=enquiries, needs=needs,
+                           **_page_context(lang))
 
 
 @bp.get("/api/enquiries")
@@ -432,7 +436,8 @@ def enquiries_api() -> Response:
     """Every enquiry (planners only: contains contact data)."""
     require_principal()
     cols = ("id", "company", "contact_name", "email", "phone", "profile", "min_daa",
-            "max_daa", "timing", "rail_needed", "power_mw", "message", "status",
+            "max_daa", "timing", "rail_needed", "power_mw", "within_min", "within_to",
+            "road_km", "junction_km", "rail_km", "station_km", "message", "status",
             "handled_by", "matches")
     return jsonify({"enquiries": [
         {**{c: getattr(e, c) for c in cols}, "created_at": e.created_at.isoformat()}

@@ -50,7 +50,7 @@ COLLECTIONS = {
 }
 PLOT_ITEM_PARAMS = ("f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime",
                     "kommunenummer", "availability", "purpose_group", "min_daa", "max_daa",
-                    "within_min", "to")
+                    "within_min", "to", "road_km", "junction_km", "rail_km", "station_km")
 MUNI_ITEM_PARAMS = ("f", "bbox", "bbox-crs", "crs", "limit", "offset")
 
 
@@ -130,6 +130,9 @@ def _collection(cid: str) -> dict[str, Any]:
             _link("alternate", "ogc.collection", "text/html", collection_id=cid, f="html"),
             _link("items", "ogc.items", "application/geo+json", collection_id=cid),
             _link("items", "ogc.items", "text/html", collection_id=cid, f="html"),
+            *([_link(QUERYABLES_REL, "ogc.queryables", "application/schema+json",
+                     "Queryables: the filters of the items", collection_id=cid)]
+              if cid == "plots" else []),
             {"rel": "license", "type": "text/html",
              "href": "https://creativecommons.org/licenses/by/4.0/",
              "title": "CC BY 4.0 (reference data © Kartverket)"},
@@ -193,7 +196,7 @@ def items(collection_id: str) -> Response | str:
             purpose_groups=params.text_list(args, "purpose_group"),
             min_daa=params.number(args, "min_daa"), max_daa=params.number(args, "max_daa"),
             bbox=box, bbox_crs=bbox_crs, updated_after=start, updated_before=end,
-            sort=["id"], limit=limit, offset=offset)
+            within_km=params.distance_limits(args), sort=["id"], limit=limit, offset=offset)
         query.reach_to, query.reach_within_min = params.parse_reach(args)
         if query.reach_to:
             from landreg.routing.filter import ensure_current
@@ -230,6 +233,93 @@ def items(collection_id: str) -> Response | str:
         return render_template("ogc/items.html", body=body, collection_id=collection_id,
                                json=json)
     return geojson_response(body, srid)
+
+
+#: The link relation of queryables (OGC API – Features Part 3).
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+
+
+def plot_queryables(kommuner: list[str], targets: list[str]) -> dict[str, Any]:
+    """The filters of the plot items as a JSON Schema (OGC API – Features Part 3 style): one
+    property per filter, keyed by the query parameter that filters on it (``geometry`` for
+    ``bbox``, ``updated_at`` for ``datetime``, the parameter itself for the others)."""
+    from landreg.models import AVAILABILITY, PURPOSE_GROUPS
+    from landreg.registry.distances import MAX_KM
+    from landreg.registry.distances import PARAMS as KM
+    from landreg.routing.filter import MAX_MINUTES
+    from landreg.routing.filter import PARAMS as REACH
+
+    def km(name: str) -> dict[str, Any]:
+        return {"type": "number", "minimum": 0, "maximum": MAX_KM, "x-ogc-unit": "km",
+                "description": KM[name], "x-landreg-parameter": name}
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": external_url("ogc.queryables", collection_id="plots"),
+        "type": "object", "title": COLLECTIONS["plots"]["title"],
+        "description": "Filters of /ogc/collections/plots/items, each a query parameter "
+                       "(x-landreg-parameter); several are combined with AND.",
+        "properties": {
+            "geometry": {"format": "geometry-multipolygon", "x-ogc-role": "primary-geometry",
+                         "x-landreg-parameter": "bbox",
+                         "description": "the plot's outline: bbox=minx,miny,maxx,maxy "
+                                        "(bbox-crs, default CRS84) keeps plots meeting the box"},
+            "updated_at": {"type": "string", "format": "date-time",
+                           "x-ogc-role": "primary-instant", "x-landreg-parameter": "datetime",
+                           "description": "last change: datetime=instant or interval a/b"},
+            "kommunenummer": {"type": "string", "enum": kommuner,
+                              "x-landreg-parameter": "kommunenummer",
+                              "description": "kommune number; several comma-separated"},
+            # withdrawn plots (trukket) are never published: not a value a reader can find
+            "availability": {"type": "string",
+                             "enum": [a for a in AVAILABILITY if a != "trukket"],
+                             "x-landreg-parameter": "availability",
+                             "description": "availability; several comma-separated"},
+            "purpose_group": {"type": "string", "enum": list(PURPOSE_GROUPS),
+                              "x-landreg-parameter": "purpose_group",
+                              "description": "purpose group; several comma-separated"},
+            "min_daa": {"type": "number", "minimum": 0, "x-ogc-unit": "daa",
+                        "x-landreg-parameter": "min_daa",
+                        "description": "area at least this many dekar (area_daa)"},
+            "max_daa": {"type": "number", "minimum": 0, "x-ogc-unit": "daa",
+                        "x-landreg-parameter": "max_daa",
+                        "description": "area at most this many dekar (area_daa)"},
+            "within_min": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_MINUTES,
+                           "x-ogc-unit": "min", "x-landreg-parameter": "within_min",
+                           "description": REACH["within_min"] + "; together with to"},
+            "to": {"type": "string", "enum": targets, "x-landreg-parameter": "to",
+                   "description": "destination of within_min (GET /api/destinations)"},
+            **{name: km(name) for name in KM},
+        },
+        "additionalProperties": False,
+    }
+
+
+@bp.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str) -> Response | str:
+    """The filters a collection's items accept, as a JSON Schema (OGC API – Features Part 3):
+    ``application/schema+json``, or a page when a browser asks (``f=html``)."""
+    _check_collection(collection_id)
+    params.check_known(request.args, ["f"])
+    if collection_id != "plots":  # kommuner are filtered by bbox only
+        body = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": external_url("ogc.queryables", collection_id=collection_id),
+                "type": "object", "title": COLLECTIONS[collection_id]["title"],
+                "properties": {"geometry": {
+                    "format": "geometry-multipolygon", "x-ogc-role": "primary-geometry",
+                    "x-landreg-parameter": "bbox", "description": "bbox=minx,miny,maxx,maxy"}},
+                "additionalProperties": False}
+    else:
+        from landreg.routing.filter import known_targets
+
+        kommuner = list(session().execute(select(Municipality.kommunenummer)
+                                          .order_by(Municipality.kommunenummer)).scalars())
+        body = plot_queryables(kommuner, known_targets())
+    if _wants_html():
+        return render_template("ogc/queryables.html", body=body, collection_id=collection_id)
+    resp = Response(compact_json(body) + b"\n", mimetype="application/schema+json")
+    resp.headers["Cache-Control"] = "public, max-age=3600"
+    return resp
 
 
 def _municipality_features(box: tuple[float, float, float, float] | None, bbox_crs: int,

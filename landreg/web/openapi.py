@@ -349,6 +349,11 @@ def _components() -> dict[str, Any]:
                 "timing": {"type": "string", "nullable": True},
                 "rail_needed": {"type": "boolean", "nullable": True},
                 "power_mw": {"type": "number", "nullable": True},
+                "within_min": {"type": "number", "nullable": True},
+                "within_to": {"type": "string", "nullable": True},
+                **{f"{k}_km": {"type": "number", "nullable": True,
+                               "description": f"at most this many km from {k} (straight line)"}
+                   for k in ("road", "junction", "rail", "station")},
                 "message": {"type": "string", "nullable": True},
                 "status": {"type": "string", "enum": list(ENQUIRY_STATUS)},
                 "handled_by": {"type": "string", "nullable": True},
@@ -618,6 +623,13 @@ def openapi_document(server: str) -> dict[str, Any]:
             "plotItems", "Plot features",
             {"200": _ok("Features", "PlotFeatureCollection", geojson), **_errors("400")},
             parameters=ogc_plot, tags=ogc)},
+        "/ogc/collections/plots/queryables": {"get": _op(
+            "plotQueryables", "The filters of the plot features (OGC API – Features Part 3 "
+            "queryables, a JSON Schema)",
+            {"200": {"description": "JSON Schema", "content": {
+                "application/schema+json": {"schema": {"type": "object"}},
+                "text/html": {"schema": {"type": "string"}}}}},
+            parameters=fmt, tags=ogc)},
         "/ogc/collections/municipalities/items": {"get": _op(
             "municipalityItems", "Kommune features",
             {"200": _ok("Features", "FeatureCollection", geojson), **_errors("400")},

@@ -201,15 +201,10 @@ def _weighs_settlements() -> bool:
 
 def plot_distances(plot_id: int) -> dict[str, float | None]:
     """Metres from a plot to E16/Rv2, the nearest junction, the railway and the nearest
-    station (registry/distances.py: the same measure as the map's distance filters)."""
-    from sqlalchemy import text
-
+    station (registry/distances.py: stored, the same measure as the map's distance filters)."""
     from landreg.registry import distances
 
-    cols = ", ".join(f"{distances.nearest_sql(k)} AS {k}" for k in distances.KINDS)
-    row = session().execute(text(f"SELECT {cols} FROM plot WHERE plot.id = :id"),  # noqa: S608
-                            {"id": plot_id}).mappings().first()
-    return dict(row) if row else {}
+    return distances.plot_distances(session(), plot_id)
 
 
 _REASON = re.compile(r"^(\w+) (\S+) ([<>]) (\S+) \((\w+)\)$")

@@ -248,14 +248,18 @@ def _plot_query(args: Mapping[str, str], default_limit: int) -> PlotQuery:
         offset=integer(args, "offset", 0, maximum=MAX_OFFSET),
     )
     query.published = boolean(args, "published")
-    query.within_km = {k: v for k in DISTANCE_KINDS
-                       if (v := number(args, f"{k}_km")) is not None}
+    query.within_km = distance_limits(args)
     if query.q and len(query.q) > 200:
         raise InvalidInput(key="err_param_too_long", params={"name": Label("q"),
                            "maximum": 200}, field="q")
     query.validate()
     query.reach_to, query.reach_within_min = parse_reach(args)
     return query
+
+
+def distance_limits(args: Mapping[str, str]) -> dict[str, float]:
+    """The straight-line distance filters (``road_km`` …) given, in km by kind."""
+    return {k: v for k in DISTANCE_KINDS if (v := number(args, f"{k}_km")) is not None}
 
 
 def datetime_interval(value: str | None) -> tuple[datetime | None, datetime | None]:

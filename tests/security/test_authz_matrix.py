@@ -232,6 +232,11 @@ MATRIX: dict[tuple[str, str], dict[str, Call]] = {
         "plots": Call("/ogc/collections/plots/items?limit=1000", PUBLIC),
         "municipalities": Call("/ogc/collections/municipalities/items", PUBLIC),
     },
+    ("/ogc/collections/<collection_id>/queryables", "GET"): {
+        "plots": Call("/ogc/collections/plots/queryables", PUBLIC),
+        "municipalities": Call("/ogc/collections/municipalities/queryables", PUBLIC),
+        "unknown": Call("/ogc/collections/secret/queryables", everyone(404)),
+    },
     ("/ogc/collections/<collection_id>/items/<feature_id>", "GET"): {
         "published plot": Call("/ogc/collections/plots/items/{pub}", PUBLIC),
         # the OGC API publishes the public register only, whoever asks
