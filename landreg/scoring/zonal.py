@@ -9,11 +9,14 @@ geotransform, a crossing rounds to the nearest cell edge), so the cells are the 
 ``rasterio.features.rasterize`` burns; the one case GDAL treats specially — a horizontal edge
 lying exactly on a row of cell centres — is handed to GDAL itself for the plots that have one.
 
-The runs, sorted by plot, row and column, are expanded once into the flat cell indices of all
-plots; each layer is then one gather (a memory map of the uncompressed layer file: only the
-pages under plots are read) and one ``reduceat`` per statistic over each plot's slice of cells.
-Plots may overlap: each keeps its own cells. The cost follows the cells under plots, not the
-size of the raster.
+The runs of all plots are found once per call and shared by every layer (all layers are on
+one grid). Sorted by row and column — the order of the layer file — they are expanded into the
+flat cell indices of all plots; each layer is then one gather front to back (a memory map of
+the uncompressed layer file: only the pages under plots are read) into one reused scratch
+array, one ``reduceat`` per statistic over the runs and one over each plot's runs. Min and max
+are exact, sums float64. Plots may overlap: each keeps its own cells. The cost follows the
+cells under plots, not the size of the raster; about half of it is the kernel mapping the
+pages of each layer, which no reordering avoids.
 
 Small plots: a plot that contains no cell centre takes the value of the cell under its
 centroid (``method = "centroid"``) — stated in the result, never hidden.
