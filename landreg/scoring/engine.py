@@ -45,10 +45,10 @@ def _limit_reasons(profile: Profile, raw: pd.DataFrame, area: pd.Series) -> list
         if values is None:
             continue
         v = values.to_numpy(dtype=float)
-        broken = v > bound if kind == "max" else v < bound
-        for i in np.flatnonzero(broken & ~np.isnan(v)):
-            op = ">" if kind == "max" else "<"
-            reasons[i].append(f"{what} {v[i]:.3g} {op} {bound:g} ({name})")
+        broken = np.flatnonzero((v > bound if kind == "max" else v < bound) & ~np.isnan(v))
+        tail = f" {'>' if kind == 'max' else '<'} {bound:g} ({name})"
+        for i, x in zip(broken.tolist(), v[broken].tolist(), strict=True):
+            reasons[i].append(f"{what} {x:.3g}{tail}")
     return reasons
 
 
@@ -67,24 +67,37 @@ def score_plots(plots: gpd.GeoDataFrame, profile: Profile, catalogue: Catalogue,
     ids = plots["id"].to_numpy()
     stats = stats.reindex(ids)
     area = pd.Series(plots.geometry.area.to_numpy() / 1000.0, index=ids)
-    raw = pd.DataFrame(index=ids)
-    for cid in sorted(needed):
-        c = catalogue.criteria[cid]
-        raw[cid] = stats[f"{cid}_{c.statistic}"].to_numpy()
-    rows, norm = [], pd.DataFrame(index=ids)
+    # whole columns at once: a DataFrame grown column by column (or concatenated from one frame
+    # per criterion) costs more than the arithmetic for thousands of plots
+    raw = pd.DataFrame({cid: stats[f"{cid}_{catalogue.criteria[cid].statistic}"].to_numpy()
+                        for cid in sorted(needed)}, index=ids)
+    cids = list(profile.weights)
+    weights = np.array([profile.weights[cid] for cid in cids])
+    normalised = {cid: profile.value_function(catalogue.criteria[cid])(raw[cid].to_numpy())
+                  for cid in cids}
+    norm = pd.DataFrame(normalised, index=ids)
     total = np.zeros(len(ids))
+    contributions = []
     missing: list[list[str]] = [[] for _ in ids]
-    for cid, weight in profile.weights.items():
-        c = catalogue.criteria[cid]
-        n = profile.value_function(c)(raw[cid].to_numpy())
-        norm[cid] = n
+    for cid, weight in zip(cids, weights, strict=True):
+        n = normalised[cid]
         contribution = weight * np.nan_to_num(n, nan=0.0)
+        contributions.append(contribution)
         total += contribution
         for i in np.flatnonzero(np.isnan(n)):
             missing[i].append(cid)
-        rows.append(pd.DataFrame({"id": ids, "criterion": cid, "raw": raw[cid].to_numpy(),
-                                  "unit": c.unit, "statistic": c.statistic, "normalised": n,
-                                  "weight": weight, "contribution": contribution}))
+    k = len(ids)
+    crit = [catalogue.criteria[cid] for cid in cids]
+    breakdown = pd.DataFrame({
+        "id": np.tile(ids, len(cids)),
+        "criterion": np.repeat(np.array(cids, dtype=object), k),
+        "raw": np.concatenate([raw[cid].to_numpy() for cid in cids]),
+        "unit": np.repeat(np.array([c.unit for c in crit], dtype=object), k),
+        "statistic": np.repeat(np.array([c.statistic for c in crit], dtype=object), k),
+        "normalised": np.concatenate([normalised[cid] for cid in cids]),
+        "weight": np.repeat(weights, k),
+        "contribution": np.concatenate(contributions),
+    }) if cids else pd.DataFrame()
     reasons = _limit_reasons(profile, raw, area)
     summary = pd.DataFrame({
         "score": np.round(total, 6),
@@ -96,7 +109,6 @@ def score_plots(plots: gpd.GeoDataFrame, profile: Profile, catalogue: Catalogue,
         "method": stats["method"].to_numpy() if "method" in stats else "cells",
     }, index=pd.Index(ids, name="id"))
     summary["rank"] = rank(summary)
-    breakdown = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     return ScoreResult(profile, layers_version, summary, breakdown, norm)
 
 
@@ -106,11 +118,13 @@ def statistics(catalogue: Catalogue, criteria: Iterable[str]) -> dict[str, list[
 
 
 def rank(summary: pd.DataFrame) -> np.ndarray:
-    """1 = best: eligible plots first by score, then excluded plots by score."""
-    order = summary.assign(_ex=summary["excluded"].astype(int)).sort_values(
-        ["_ex", "score"], ascending=[True, False], kind="stable")
-    ranks = pd.Series(np.arange(1, len(order) + 1), index=order.index)
-    return ranks.reindex(summary.index).to_numpy()
+    """1 = best: eligible plots first by score, then excluded plots by score (ties keep the
+    order of ``summary``)."""
+    order = np.lexsort((-summary["score"].to_numpy(dtype=float),
+                        summary["excluded"].to_numpy(dtype=bool)))
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(1, len(order) + 1)
+    return ranks
 
 
 def sensitivity(result: ScoreResult, step: float = 10.0) -> pd.DataFrame:

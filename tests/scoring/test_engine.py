@@ -107,3 +107,14 @@ def test_surface_and_candidates(setup, tmp_path):
                            profile({"a": 50, "b": 50}, limits={"min_area_daa": 50}), 99,
                            existing, kommuner)
     assert len(none) == 0
+
+
+def test_rank_eligible_first_then_by_score_ties_keep_their_order():
+    import pandas as pd
+
+    from landreg.scoring.engine import rank
+
+    summary = pd.DataFrame({"score": [50.0, 70.0, 70.0, 90.0, 70.0, 10.0],
+                            "excluded": [False, False, False, True, False, True]},
+                           index=[11, 12, 13, 14, 15, 16])
+    assert rank(summary).tolist() == [4, 1, 2, 5, 3, 6]

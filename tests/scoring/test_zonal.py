@@ -194,3 +194,50 @@ def test_only_the_statistics_asked_for_and_the_same_values(ramp):
     pd.testing.assert_frame_equal(some, full[some.columns])
     with pytest.raises(ValueError, match="unknown statistics"):
         zonal_stats(frame, {"v": ramp}, {"v": ["median"]})
+
+
+@pytest.mark.parametrize("nodata", [float("nan"), -9999.0])
+def test_each_plot_its_own_cells_when_runs_are_read_in_raster_order(tmp_path, nodata):
+    """Layers are read front to back (the runs of all plots sorted by row and column) and
+    reduced per run, then per plot: overlapping plots, plots on the same rows, several layers,
+    nodata in some runs, in every run of a plot, and none at all — each plot's mean, min, max
+    and count equal those of the cells GDAL burns for it alone (float64 sums)."""
+    from rasterio.features import rasterize
+
+    rng = np.random.default_rng(11)
+    data = rng.normal(100, 30, size=(120, 160))
+    hole = np.zeros(data.shape, bool)
+    hole[rng.random(data.shape) < 0.03] = True
+    hole[40:60, 100:130] = True  # a patch that swallows a whole plot
+    with_nodata = np.where(hole, nodata, data)
+    clean = rng.uniform(0, 5000, size=data.shape)
+    layers = {"v": write_raster(tmp_path / "v.tif", with_nodata, nodata=nodata),
+              "w": write_raster(tmp_path / "w.tif", clean)}
+    geoms = [cell_box(102, 42, 110, 50)]  # all nodata
+    for _ in range(120):  # dense and overlapping: many plots share rows and cells
+        cx, cy = X0 + rng.uniform(0, 1600), Y1 - rng.uniform(0, 1200)
+        poly = Point(cx, cy).buffer(rng.uniform(15, 200), quad_segs=int(rng.integers(1, 5)))
+        geoms.append(rotate(poly, rng.uniform(0, 90)))
+    frame = plots(*geoms)
+    out = zonal_stats(frame, layers)
+    transform = rasterio.Affine(RES, 0, X0, 0, -RES, Y1)
+    checked = 0
+    for pid, g in zip(frame["id"], frame.geometry, strict=True):
+        mask = rasterize([(g, 1)], out_shape=data.shape, transform=transform, fill=0,
+                         dtype="uint8").astype(bool)
+        if not mask.any():
+            continue
+        for name, values in (("v", np.where(hole, np.nan, data)), ("w", clean)):
+            cells = values.astype(np.float32)[mask]
+            valid = cells[~np.isnan(cells)]
+            row = out.loc[pid]
+            assert row[f"{name}_count"] == valid.size
+            if valid.size == 0:
+                assert np.isnan(row[f"{name}_mean"]) and np.isnan(row[f"{name}_min"])
+                continue
+            assert row[f"{name}_min"] == valid.min() and row[f"{name}_max"] == valid.max()
+            assert row[f"{name}_mean"] == pytest.approx(valid.astype(np.float64).mean(),
+                                                        rel=1e-12)
+        checked += 1
+    assert checked > 100
+    assert out.loc[1, "v_count"] == 0 and out.loc[1, "w_count"] > 0
