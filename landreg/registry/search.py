@@ -456,6 +456,24 @@ _MINUTES_SQL = ("coalesce((SELECT '{' || string_agg(to_json(r.target)::text || '
                 "|| '}' FROM plot_reach r WHERE r.plot_id = plot.id), '{}')")
 
 
+#: The public fields PostgreSQL keeps written in ``plot.feature_parts`` (migration 0014), three
+#: pieces around the two names read from other tables; ``_LIVE_TAIL`` is formatted per request
+#: (``updated_at`` in the reader's time zone). Rewritten with every write of the row, so a
+#: page of 1,000 features no longer formats 26,000 values (20 of its 27 ms in PostgreSQL).
+_STORED_PARTS = (("id", "external_ref", "name", "kommunenummer"), ("area_daa", "arealformal"),
+                 ("plan_status", "plan_id", "plan_name", "plan_legal_status", "purpose_group",
+                  "availability", "road_access", "water_sewer", "power_capacity_mw",
+                  "byggeklar", "ownership", "price_nok_m2", "max_bya_pct", "max_height_m",
+                  "contact", "description"))
+_LIVE_TAIL = ("updated_at", "version")
+_STORED_ORDER = (_STORED_PARTS[0] + ("kommunenavn",) + _STORED_PARTS[1] + ("arealformal_name",)
+                 + _STORED_PARTS[2] + _LIVE_TAIL)
+_STORED_SQL = ("plot.feature_parts[1] || ',\"kommunenavn\":' || "
+               f"{_property_sql('kommunenavn')} || plot.feature_parts[2] || "
+               f"',\"arealformal_name\":' || {_property_sql('arealformal_name')} || "
+               "plot.feature_parts[3]")
+
+
 @lru_cache(maxsize=16)
 def _feature_sql(public: bool, srid: int, minutes: bool = False) -> str:
     """SQL for one plot as GeoJSON Feature text (tables plot, municipality, arealformal);
@@ -468,15 +486,18 @@ def _feature_sql(public: bool, srid: int, minutes: bool = False) -> str:
     fields = PUBLIC_FIELDS if public else PUBLIC_FIELDS + INTERNAL_FIELDS
     # the separators are part of the keys' literals: a shorter statement (below 4 kB psycopg
     # keeps its parsed form, instead of parsing it on every request)
-    props = " || ".join(f"'{',' if i else ''}\"{n}\":' || {_property_sql(n)}"
-                        for i, n in enumerate(fields))
+    live = [f"'{',' if i else ''}\"{n}\":' || {_property_sql(n)}" for i, n in enumerate(fields)]
+    if fields[:len(_STORED_ORDER)] == _STORED_ORDER:  # the stored pieces, the rest live
+        live = [_STORED_SQL] + live[len(_STORED_ORDER) - len(_LIVE_TAIL):]
+    props = " || ".join(live)
     if minutes:
         from landreg.registry.distances import JSON_SQL
 
         props += f" || ',\"drive_min\":' || {_MINUTES_SQL} || ',\"dist_m\":' || {JSON_SQL}"
+    geometry = ("plot.feature_geojson" if srid == 4326 else
+                f"ST_AsGeoJSON(ST_Transform(plot.geom, {int(srid)}), {digits}, 0)")
     return ("'{\"type\":\"Feature\",\"id\":' || plot.id || ',\"geometry\":' || "
-            f"ST_AsGeoJSON(ST_Transform(plot.geom, {int(srid)}), {digits}, 0) || "
-            f"',\"properties\":{{' || {props} || '}}}}'")
+            f"{geometry} || ',\"properties\":{{' || {props} || '}}}}'")
 
 
 def _joined(table: Any) -> Any:
