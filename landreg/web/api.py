@@ -56,12 +56,12 @@ def page_links(endpoint: str, args: dict[str, str], limit: int, offset: int, ret
                matched: int, **view_args: object) -> list[dict[str, str]]:
     """self/next/prev links of a paged collection, keeping every other parameter."""
 
+    base = external_url(endpoint, **view_args)
+    rest = urlencode({k: v for k, v in args.items() if k != "offset"})  # once for all links
+
     def href(off: int) -> str:
-        query = {k: v for k, v in args.items() if k != "offset"}
-        if off:
-            query["offset"] = str(off)
-        base = external_url(endpoint, **view_args)
-        return base + ("?" + urlencode(query) if query else "")
+        query = "&".join(q for q in (rest, f"offset={off}" if off else "") if q)
+        return base + ("?" + query if query else "")
 
     links = [{"rel": "self", "type": "application/geo+json", "href": href(offset)}]
     if offset + returned < matched:

@@ -60,6 +60,9 @@ def _wants_html() -> bool:
         if f not in ("json", "html"):
             raise InvalidInput(f"f must be json or html; got {f!r}", field="f", value=f)
         return f == "html"
+    accept = request.headers.get("Accept")
+    if not accept or accept == "*/*":  # scripts' usual headers: JSON, without parsing them
+        return False
     best = request.accept_mimetypes.best_match(
         ["application/json", "application/geo+json", "text/html"])
     return best == "text/html"
