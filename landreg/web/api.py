@@ -98,8 +98,7 @@ def plots() -> Response:
 
         ensure_current(session(), settings().layers_dir)
         session().commit()
-    with one_statement() as conn:
-        page = search_plots_json(conn, query, public=public, srid=srid, minutes=True)
+    page = search_plots_json(engine(), query, public=public, srid=srid, minutes=True)
     links = page_links("api.plots", args, query.limit, query.offset, page.number_returned,
                        page.number_matched)
     body = b"".join((  # the keys in the order they always had
@@ -118,8 +117,7 @@ def plot(plot_id: int) -> Response:
     from landreg.web.auth import current_principal
 
     public = current_principal() is None  # planners read unpublished plots and internal fields
-    with one_statement() as conn:
-        feature = fetch_one_json(conn, plot_id, public=public, srid=srid)
+    feature = fetch_one_json(engine(), plot_id, public=public, srid=srid)
     return geojson_bytes_response(feature, srid)
 
 

@@ -25,10 +25,9 @@ from landreg.web.api import (
     compact_json,
     geojson_bytes_response,
     geojson_response,
-    one_statement,
     page_links,
 )
-from landreg.web.db import session
+from landreg.web.db import engine, session
 from landreg.web.links import base_url, external_url
 
 bp = Blueprint("ogc", __name__)
@@ -204,8 +203,7 @@ def items(collection_id: str) -> Response | str:
             ensure_current(session())
             session().commit()
         # The hot path: the features are PostgreSQL's bytes; only the envelope is Python's.
-        with one_statement() as conn:
-            page = search_plots_json(conn, query, public=True, srid=srid)
+        page = search_plots_json(engine(), query, public=True, srid=srid)
         matched, returned = page.number_matched, page.number_returned
         features_json: bytes | None = page.features
         features: list = []
@@ -269,8 +267,7 @@ def item(collection_id: str, feature_id: str) -> Response | str:
         if not feature_id.isdigit() or len(feature_id) > 18:
             raise NotFound(f"There is no plot with id {feature_id!r}.", field="featureId",
                            value=feature_id)
-        with one_statement() as conn:
-            feature_json = fetch_one_json(conn, int(feature_id), public=True, srid=srid)
+        feature_json = fetch_one_json(engine(), int(feature_id), public=True, srid=srid)
         links = [
             _link("self", "ogc.item", "application/geo+json", collection_id=collection_id,
                   feature_id=feature_id),
