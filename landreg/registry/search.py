@@ -549,7 +549,7 @@ def search_plots_json(session: Session | Connection | Engine, query: PlotQuery, 
         matched, returned, text = _read_row(session, sql, {
             **constants, **values, "page_limit": query.limit, "page_offset": query.offset,
         })
-    return JsonPage(f"[{text or ''}]".encode(), matched, returned)
+    return JsonPage(b"".join((b"[", _utf8(text), b"]")), matched, returned)  # one copy
 
 
 def _connection_of(session: Session | Connection) -> Connection:
@@ -571,8 +571,16 @@ def _read_row(session: Session | Connection | Engine, sql: str, params: dict[str
     """The first row of driver SQL ``sql``: through the driver when given an engine
     (:func:`landreg.db.read_row`), else on the session's connection."""
     if isinstance(session, Engine):
-        return read_row(session, sql, params)
+        return read_row(session, sql, params, text_as_bytes=True)
     return _connection_of(session).exec_driver_sql(sql, params).first()
+
+
+def _utf8(text: str | bytes | None) -> bytes:
+    """Text from :func:`_read_row` as UTF-8 bytes (the driver's own when read from an
+    engine)."""
+    if text is None:
+        return b""
+    return text if isinstance(text, bytes) else text.encode()
 
 
 def _page_select(conds: list, sort: tuple[str, ...], public: bool, srid: int, minutes: bool,
@@ -625,7 +633,7 @@ def fetch_one_json(session: Session | Connection | Engine, plot_id: int, *, publ
     text = row[0] if row is not None else None
     if text is None:
         raise NotFound(key="err_no_plot", params={"id": str(plot_id)}, field="id", value=plot_id)
-    return text.encode()
+    return _utf8(text)
 
 
 @lru_cache(maxsize=16)

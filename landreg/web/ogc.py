@@ -216,10 +216,10 @@ def items(collection_id: str) -> Response | str:
              + [_link("collection", "ogc.collection", collection_id=collection_id)])
     html = _wants_html()
     if features_json is not None and not html:
-        return geojson_bytes_response(b"".join((  # the keys in the order they always had
-            b'{"type":"FeatureCollection","features":', features_json,
-            b',"numberMatched":%d,"numberReturned":%d,"timeStamp":' % (matched, returned),
-            compact_json(stamp), b',"links":', compact_json(links), b"}")), srid)
+        return geojson_bytes_response([  # the keys in the order they always had
+            b'{"type":"FeatureCollection","features":', features_json, b"".join((
+                b',"numberMatched":%d,"numberReturned":%d,"timeStamp":' % (matched, returned),
+                compact_json(stamp), b',"links":', compact_json(links), b"}"))], srid)
     if features_json is not None:
         features = json.loads(features_json)
     body = {
