@@ -18,7 +18,9 @@ values, by construction:
 - ``feature_geojson``: the outline in CRS84 as the API writes it (7 decimals).
 
 A generated column may not read another one, so ``area_daa`` is recomputed from ``geom``
-(the same expression as its own column). The history trigger leaves both out of
+(the same expression as its own column). The function's body is SQL-standard (BEGIN
+ATOMIC): parsed once, with its PostGIS functions bound then, so a restore (which runs with
+an empty search_path) computes the column too. The history trigger leaves both out of
 ``plot_version.attributes``: they are derived, like nothing a person changed.
 """
 import sqlalchemy as sa
@@ -37,7 +39,8 @@ CREATE FUNCTION plot_feature_parts(
     plan_legal_status text, purpose_group text, availability text, road_access boolean,
     water_sewer boolean, power_capacity_mw float8, ownership text, price_nok_m2 numeric,
     max_bya_pct float8, max_height_m float8, contact text, description text)
-RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
 SELECT ARRAY[
     '"id":' || coalesce(to_json(id)::text, 'null')
         || ',"external_ref":' || coalesce(to_json(external_ref)::text, 'null')
@@ -66,8 +69,8 @@ SELECT ARRAY[
                                    THEN trunc(max_height_m)::bigint || '.0' ELSE max_height_m::text END, 'null')
         || ',"contact":' || coalesce(to_json(contact)::text, 'null')
         || ',"description":' || coalesce(to_json(description)::text, 'null')]
-FROM (SELECT round((ST_Area(geom) / 1000.0)::text::numeric, 3)::float8 AS d) AS area
-$$;
+FROM (SELECT round((ST_Area(geom) / 1000.0)::text::numeric, 3)::float8 AS d) AS area;
+END;
 """
 PARTS_ARGS = ("id, external_ref, name, kommunenummer, geom, arealformal, plan_status, plan_id, "
               "plan_name, plan_legal_status, purpose_group, availability, road_access, "
