@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -11,8 +11,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from landreg.errors import DatabaseUnavailable
@@ -60,6 +62,56 @@ def _ping_if_idle(dbapi_conn: Any, record: Any, proxy: Any) -> None:
         dbapi_conn.rollback()
     except Exception as exc:  # noqa: BLE001 - any failure means: do not use this connection
         raise DisconnectionError("idle connection is dead") from exc
+
+
+class _BytesLoader(Loader):
+    """psycopg: a text value as its UTF-8 bytes, not decoded."""
+
+    def load(self, data: Buffer) -> bytes:
+        """The bytes as they came."""
+        return bytes(data)
+
+
+def read_row(engine: Engine, sql: str, params: Mapping[str, Any], *,
+             text_as_bytes: bool = False) -> tuple | None:
+    """The first row of one read-only statement (driver SQL, ``%(name)s`` parameters), run in
+    autocommit on a pooled connection straight through the driver; ``text_as_bytes`` gives
+    text values as the UTF-8 bytes PostgreSQL sent (a page of 1,000 features is ~1 MB that
+    would otherwise be decoded to str and encoded back for the response).
+
+    For the hot path (issue 14): one statement is its own snapshot, so no BEGIN/ROLLBACK,
+    and no SQLAlchemy ``Connection``/result machinery (~40 % of a small page's database work
+    in Python). The pool is the engine's (its checkout ping and metrics apply) and errors
+    are SQLAlchemy's, as on every other path: a lost database is an ``OperationalError`` (a
+    503 in the web app) and drops the pool's connections, so the next request reconnects."""
+    dbapi = engine.dialect.loaded_dbapi
+    fairy = None
+    try:
+        fairy = engine.raw_connection()
+        conn = fairy.driver_connection
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                if text_as_bytes:
+                    cursor.adapters.register_loader("text", _BytesLoader)
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+        finally:
+            try:
+                conn.autocommit = False  # as the pool hands connections out
+            except dbapi.Error:  # a broken connection: never handed out again
+                fairy.invalidate()
+    except dbapi.Error as err:
+        lost = engine.dialect.is_disconnect(err, getattr(fairy, "dbapi_connection", None), None)
+        if lost:
+            if fairy is not None:
+                fairy.invalidate(err)
+            engine.dispose(close=False)  # its other connections died with the server
+        raise DBAPIError.instance(sql, dict(params), err, dbapi.Error,
+                                  connection_invalidated=lost, dialect=engine.dialect) from err
+    finally:
+        if fairy is not None:
+            fairy.close()
 
 
 @contextmanager

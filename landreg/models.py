@@ -33,6 +33,12 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 25833
+#: The columns plot_feature_parts() (migration 0014) writes the public feature from.
+FEATURE_PARTS_ARGS = (
+    "id, external_ref, name, kommunenummer, geom, arealformal, plan_status, plan_id, "
+    "plan_name, plan_legal_status, purpose_group, availability, road_access, water_sewer, "
+    "power_capacity_mw, ownership, price_nok_m2, max_bya_pct, max_height_m, contact, "
+    "description")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -131,6 +137,14 @@ class Plot(Base):
     updated_by: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    #: The public feature as the API writes it, kept by PostgreSQL with the row (migration
+    #: 0014; read by registry/search.py only, never loaded with the object)
+    feature_parts: Mapped[list[str] | None] = mapped_column(
+        ARRAY(Text), Computed(f"plot_feature_parts({FEATURE_PARTS_ARGS})", persisted=True),
+        deferred=True)
+    feature_geojson: Mapped[str | None] = mapped_column(
+        Text, Computed("ST_AsGeoJSON(ST_Transform(geom, 4326), 7, 0)", persisted=True),
+        deferred=True)
 
     __table_args__ = (
         CheckConstraint(_in("availability", AVAILABILITY), name="availability"),

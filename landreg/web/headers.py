@@ -38,18 +38,22 @@ def content_security_policy(nonce: str) -> str:
     Styles may be inline: Leaflet and folium position every map element with style
     attributes, and CSS cannot run script.
     """
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src 'nonce-{nonce}'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: " + " ".join(TILE_HOSTS),
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return f"{_CSP_HEAD}{nonce}{_CSP_TAIL}"
+
+
+#: The policy around the nonce, joined once per process.
+_CSP_HEAD, _CSP_TAIL = "; ".join([
+    "default-src 'self'",
+    "script-src 'nonce-\0'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: " + " ".join(TILE_HOSTS),
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+]).split("\0")
 
 
 def nonced(markup: str) -> Markup:
@@ -84,7 +88,10 @@ def secure_headers(response: Response) -> Response:
     if _authenticated():
         h["Cache-Control"] = "no-store"
         h.pop("Expires", None)
-    response.vary.update(("Cookie", "Authorization"))
+    if "Vary" in h:
+        response.vary.update(("Cookie", "Authorization"))
+    else:  # the usual case, without parsing a header set
+        h["Vary"] = "Cookie, Authorization"
     return response
 
 

@@ -25,10 +25,9 @@ from landreg.web.api import (
     compact_json,
     geojson_bytes_response,
     geojson_response,
-    one_statement,
     page_links,
 )
-from landreg.web.db import session
+from landreg.web.db import engine, session
 from landreg.web.links import base_url, external_url
 
 bp = Blueprint("ogc", __name__)
@@ -60,6 +59,9 @@ def _wants_html() -> bool:
         if f not in ("json", "html"):
             raise InvalidInput(f"f must be json or html; got {f!r}", field="f", value=f)
         return f == "html"
+    accept = request.headers.get("Accept")
+    if not accept or accept == "*/*":  # scripts' usual headers: JSON, without parsing them
+        return False
     best = request.accept_mimetypes.best_match(
         ["application/json", "application/geo+json", "text/html"])
     return best == "text/html"
@@ -204,8 +206,7 @@ def items(collection_id: str) -> Response | str:
             ensure_current(session())
             session().commit()
         # The hot path: the features are PostgreSQL's bytes; only the envelope is Python's.
-        with one_statement() as conn:
-            page = search_plots_json(conn, query, public=True, srid=srid)
+        page = search_plots_json(engine(), query, public=True, srid=srid)
         matched, returned = page.number_matched, page.number_returned
         features_json: bytes | None = page.features
         features: list = []
@@ -218,10 +219,10 @@ def items(collection_id: str) -> Response | str:
              + [_link("collection", "ogc.collection", collection_id=collection_id)])
     html = _wants_html()
     if features_json is not None and not html:
-        return geojson_bytes_response(b"".join((  # the keys in the order they always had
-            b'{"type":"FeatureCollection","features":', features_json,
-            b',"numberMatched":%d,"numberReturned":%d,"timeStamp":' % (matched, returned),
-            compact_json(stamp), b',"links":', compact_json(links), b"}")), srid)
+        return geojson_bytes_response([  # the keys in the order they always had
+            b'{"type":"FeatureCollection","features":', features_json, b"".join((
+                b',"numberMatched":%d,"numberReturned":%d,"timeStamp":' % (matched, returned),
+                compact_json(stamp), b',"links":', compact_json(links), b"}"))], srid)
     if features_json is not None:
         features = json.loads(features_json)
     body = {
@@ -356,8 +357,7 @@ def item(collection_id: str, feature_id: str) -> Response | str:
         if not feature_id.isdigit() or len(feature_id) > 18:
             raise NotFound(f"There is no plot with id {feature_id!r}.", field="featureId",
                            value=feature_id)
-        with one_statement() as conn:
-            feature_json = fetch_one_json(conn, int(feature_id), public=True, srid=srid)
+        feature_json = fetch_one_json(engine(), int(feature_id), public=True, srid=srid)
         links = [
             _link("self", "ogc.item", "application/geo+json", collection_id=collection_id,
                   feature_id=feature_id),

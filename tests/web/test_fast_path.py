@@ -176,3 +176,60 @@ def test_a_page_statement_is_compiled_once_per_combination_of_filters(session):
     assert (after.misses, after.hits) == (before.misses, before.hits + 3)  # values, not SQL
     assert len({p.number_matched for p in found.values()}) > 1  # ... and the values count
     assert after.maxsize == PAGE_SQL_CACHE_SIZE
+
+
+def test_the_stored_feature_follows_every_write(session, tmp_path):
+    """``plot.feature_parts``/``feature_geojson`` (migration 0014) are what the hot path sends;
+    PostgreSQL rewrites them with the row, whatever writes it: create, edit (values and
+    outline), withdrawal, restore, an import, raw SQL. After each, the hot path's bytes are
+    still the dict path's, and the history never records the derived text."""
+    from landreg.ingest.importer import apply_import, plan_import
+    from landreg.models import PlotVersion
+    from landreg.registry.plots import restore_plot, update_plot, withdraw_plot
+    from tests.ingest.files import plots_frame, write
+
+    def same(pid: int) -> None:
+        for srid in SRIDS:
+            for public in (True, False):
+                old = fetch_one(session, pid, public=public, srid=srid, published_only=False)
+                new = fetch_one_json(session, pid, public=public, srid=srid,
+                                     published_only=False)
+                assert new == compact_json(old), (pid, srid, public)
+
+    def version() -> int:
+        return session.execute(select(Plot.version).where(Plot.id == pid)).scalar_one()
+
+    x, y = INSIDE["3401"]
+    pid = create_plot(session, plot_attrs(name="Før", price_nok_m2=100), square_25833(x, y),
+                      25833, user="t").plot["id"]
+    same(pid)
+    update_plot(session, pid, {"name": 'Etter "ny"', "price_nok_m2": 250.5,
+                                     "description": "æøå\n", "road_access": True},
+                      expected_version=version(), user="t",
+                      geometry=square_25833(x, y, 75.0), crs=25833)
+    same(pid)
+    props = json.loads(fetch_one_json(session, pid, public=False))["properties"]
+    assert (props["name"], props["price_nok_m2"], props["area_daa"]) == ('Etter "ny"', 250.5,
+                                                                          5.625)
+    withdraw_plot(session, pid, expected_version=version(), user="t", reason="solgt privat")
+    same(pid)
+    restore_plot(session, pid, expected_version=version(), user="t")
+    same(pid)
+    session.execute(update(Plot).where(Plot.id == pid).values(max_height_m=12, contact=None))
+    session.flush()
+    same(pid)
+
+    frame = plots_frame(prefix="STORED")
+    report = plan_import(session, write(frame, tmp_path, "gpkg", 25832), kommune="3401",
+                         user="t")
+    apply_import(session, report, "importør")
+    imported = session.execute(select(Plot.id).where(Plot.external_ref.like("STORED-%"))
+                               ).scalars().all()
+    assert len(imported) == 3
+    for other in imported:
+        same(other)
+
+    attributes = session.execute(select(PlotVersion.attributes).where(
+        PlotVersion.plot_id == pid)).scalars().all()
+    assert len(attributes) == 5
+    assert all("feature_parts" not in a and "feature_geojson" not in a for a in attributes)
