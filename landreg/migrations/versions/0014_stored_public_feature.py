@@ -1,7 +1,7 @@
 """plot.feature_parts and plot.feature_geojson: the public feature, written when the plot is
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30
 
 Issue 14 (speed): the OGC API and /api/plots build each feature in SQL, and at 1,000
