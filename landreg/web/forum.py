@@ -336,9 +336,12 @@ def factsheet(plot_id: int) -> Response:
 
 
 def _accounts() -> dict:
+    from landreg.web.text import current_lang
+
     s = settings()
     demand = load_demand(s.layers_dir / "land_demand.yaml")
-    return land_accounts(session(), demand, suitability(), public=current_principal() is None)
+    return land_accounts(session(), demand, suitability(), public=current_principal() is None,
+                         lang=current_lang())
 
 
 @bp.get("/api/accounts")
