@@ -774,6 +774,9 @@
     document.body.classList.toggle('present', on);
     presentButton.setAttribute('aria-pressed', on ? 'true' : 'false');
     presentButton.textContent = on ? T('map_present_end') : T('map_present');
+    // the map's box changed with the class: Leaflet must measure it again before a fit
+    // (?present=1 on load fitted the region into the box of the normal layout)
+    map.invalidateSize(false);
     if (!quiet) {
       map.closePopup();
       setTimeout(function () {
