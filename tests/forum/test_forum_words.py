@@ -68,6 +68,8 @@ def _readable(text: str, lang: str, what: str) -> None:
         text = text.replace(quoted, " ")
     assert not RAW_KEY.findall(text), f"{what}: raw keys {set(RAW_KEY.findall(text))}"
     assert not BOOLEAN.findall(text), f"{what}: {BOOLEAN.findall(text)}"
+    raw_units = re.findall(r"\d\s(?:andel|grader)\b", text)  # criteria.yaml's unit codes
+    assert not raw_units, f"{what}: raw units {raw_units[:5]}"
     if lang == "nb":
         points = re.findall(r".{30}\d\.\d+.{10}", DATE.sub(" ", text))
         assert not points, f"{what}: decimal points {points[:5]}"
