@@ -280,8 +280,8 @@ def isochrones(session: Session, net: Network, target: str, minutes: list[int]
     seconds to every vertex (one query, a few ms); the polygons (:func:`reach_polygon`) are
     built here, one per thread."""
     if target not in net.targets:
-        raise NotFound(f"No destination {target!r}; see /api/destinations.", field="to",
-                       value=target)
+        raise NotFound(key="err_no_destination", params={"value": str(target)[:100]},
+                       field="to", value=target)
     key = (net.version, target, tuple(minutes))
     hit = ISOCHRONES.get(key)
     if hit is not None:
