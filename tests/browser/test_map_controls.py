@@ -85,3 +85,31 @@ def test_scale_bar_and_attribution_never_cover_each_other(browser, server, size)
         _check(page, "plot page")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1280, 800)], ids=["390x844", "1280x800"])
+def test_popup_stays_clear_of_the_buttons_and_the_attribution(browser, server, size):  # noqa: F811
+    """A plot's popup on a phone opened under the Filter/Presentasjon buttons (its heading
+    hidden) and ran under the attribution: it now pans clear of both."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    page.set_default_timeout(60000)
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server)
+               else r.abort())
+    try:
+        page.goto(f"{server}/map?lang=en")
+        _loaded(page)
+        page.evaluate("""() => { const m = window.landregMap, l = m.layer.getLayers()[0];
+            m.map.setView(l.getBounds().getCenter(), 14, {animate: false}); l.openPopup(); }""")
+        page.wait_for_selector(".leaflet-popup h2")
+        page.wait_for_timeout(600)  # the pan that brings the popup into view
+        box = page.evaluate("""() => {
+          const r = (s) => { const b = document.querySelector(s).getBoundingClientRect();
+            return {x: b.left, y: b.top, r: b.right, b: b.bottom}; };
+          return {popup: r('.leaflet-popup-content-wrapper'), tools: r('.map-tools'),
+                  layers: r('.leaflet-control-layers'),
+                  attribution: r('.leaflet-control-attribution')}; }""")
+        for other in ("tools", "layers", "attribution"):
+            assert not _overlap(box["popup"], box[other]), (other, box)
+    finally:
+        context.close()

@@ -186,8 +186,11 @@
     style: style,
     onEachFeature: function (feature, layer) {
       byId[feature.id] = layer;
+      // the popup pans clear of the buttons over the map's top edge (Filter, Presentasjon,
+      // the layer switcher), which hid its heading on a phone, and of the attribution
       layer.bindPopup(function () { return popup(feature.properties); },
-                      {maxWidth: 340, autoPanPadding: [12, 12]});
+                      {maxWidth: 340, autoPanPaddingTopLeft: [12, 72],
+                       autoPanPaddingBottomRight: [12, 48]});
       layer.on('add', function () {
         if (layer._path) { layer._path.setAttribute('data-plot-id', feature.id); }
       });
