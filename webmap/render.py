@@ -288,12 +288,25 @@ class NumberLabel(MacroElement):
 
 
 class MetricScale(MacroElement):
-    """A scale bar in metres and kilometres only (a Norwegian meeting has no use for miles)."""
+    """A scale bar in metres and kilometres only (a Norwegian meeting has no use for miles).
+
+    The bar (bottom left) and the attribution (bottom right) share the map's bottom edge: on
+    a phone the attribution ran across the bar. The bar is at most a quarter of the map's
+    width (80–160 px), what else sits bottom left (the offline note) wraps within that width,
+    and the attribution's corner starts right of it, so the attribution wraps there and
+    neither covers the other at any size."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        L.control.scale({imperial: false, metric: true, maxWidth: 160})
-            .addTo({{ this._parent.get_name() }});
+        (function (map) {
+            var width = Math.min(160, Math.max(80, Math.round(map.getSize().x / 4)));
+            L.control.scale({imperial: false, metric: true, maxWidth: width}).addTo(map);
+            var box = map.getContainer();
+            var left = box.querySelector('.leaflet-bottom.leaflet-left');
+            var right = box.querySelector('.leaflet-bottom.leaflet-right');
+            if (left) { left.style.maxWidth = (width + 20) + 'px'; }  // the offline note wraps
+            if (right) { right.style.left = (width + 36) + 'px'; }
+        })({{ this._parent.get_name() }});
         {% endmacro %}
     """)
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from landreg.errors import ConfigurationError
+from landreg.i18n import LANGS, pick_lang, t
 from landreg.models import PURPOSE_GROUPS, Municipality, Plot
 from landreg.scoring.service import Suitability
 from landreg.scoring.zonal import zonal_stats
@@ -22,7 +23,8 @@ STATES = ("ledig", "reservert", "under_forhandling", "solgt", "utbygd")
 
 
 def load_demand(path: Path) -> dict[str, Any]:
-    """The demand assumptions, checked: shares sum to 1, jobs per daa positive."""
+    """The demand assumptions, checked: shares sum to 1, jobs per daa positive, every source
+    note in Bokmål and English (``{nb: ..., en: ...}``: people read them on the pages)."""
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     shares = {k: float(v) for k, v in raw["job_shares"].items()}
     per_daa = {k: float(v) for k, v in raw["jobs_per_daa"].items()}
@@ -37,16 +39,22 @@ def load_demand(path: Path) -> dict[str, Any]:
     missing = sorted(set(shares) - set(per_daa))
     if missing:
         raise ConfigurationError(f"{path}: jobs_per_daa lacks {missing[0]!r}")
+    for key, note in raw.items():
+        if key.endswith("source") and not (isinstance(note, dict) and all(
+                isinstance(note.get(lang), str) and note[lang].strip() for lang in LANGS)):
+            raise ConfigurationError(f"{path}: {key} needs its text in every language "
+                                     f"({', '.join(LANGS)}: {{nb: ..., en: ...}})")
     return {**raw, "job_shares": shares, "jobs_per_daa": per_daa,
             "target_jobs_per_year": float(raw["target_jobs_per_year"])}
 
 
 def land_accounts(session: Session, demand: dict[str, Any],
-                  suitability: Suitability | None = None, *, public: bool = True
-                  ) -> dict[str, Any]:
+                  suitability: Suitability | None = None, *, public: bool = True,
+                  lang: str = "nb") -> dict[str, Any]:
     """Per kommune and purpose group: daa by state, ready-to-build free daa, free daa on
     farmland and in flood-prone land (when ``suitability`` layers are given), and the years
-    of supply against the yearly demand; the same for the region."""
+    of supply against the yearly demand; the same for the region. The assumptions' sources
+    and the per-kommune rule are in ``lang``."""
     conds = [Plot.availability != "trukket"]
     if public:
         conds.append(Plot.published.is_(True))
@@ -100,12 +108,12 @@ def land_accounts(session: Session, demand: dict[str, Any],
         "target_jobs_per_year": demand["target_jobs_per_year"],
         "assumptions": {"job_shares": demand["job_shares"],
                         "jobs_per_daa": demand["jobs_per_daa"],
-                        "sources": {k: v for k, v in demand.items() if k.endswith("source")}},
+                        "sources": {k: v[pick_lang(lang)] for k, v in demand.items()
+                                    if k.endswith("source")}},
         "yearly_demand_daa": {g: round(v, 2) for g, v in yearly.items()},
         "region": {g: _finish(c, yearly.get(g, 0)) for g, c in sorted(region.items())},
         "kommuner": kommuner,
-        "per_kommune_rule": "ASSUMPTION: each kommune carries an equal share of the regional "
-                            "demand when its years of supply are computed",
+        "per_kommune_rule": t("forum_acc_rule", lang),
     }
 
 

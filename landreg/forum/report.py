@@ -16,7 +16,16 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from landreg.i18n import DASH, field_label, fmt_daa, fmt_date, fmt_number, t, value_label
+from landreg.i18n import (
+    DASH,
+    field_label,
+    fmt_daa,
+    fmt_date,
+    fmt_number,
+    fmt_quantity,
+    t,
+    value_label,
+)
 from landreg.models import Municipality, Plot, ReferenceFeature
 
 matplotlib.use("Agg")  # no display: render to PNG in memory
@@ -201,7 +210,7 @@ def comparison_pdf(session: Session, c: dict[str, Any], words: dict[str, Any],
         name = row["name_nb"] if lang == "nb" else row["name_en"]
         rows.append([paragraph(f"{name} ({fmt_number(row['weight'], 0, lang)} %)", body), *[
             DASH if v["raw"] is None else
-            f"{fmt_number(v['raw'], 1, lang)} {row['unit']} → "
+            f"{fmt_quantity(v['raw'], row['unit'], lang)} → "
             f"{fmt_number(v['contribution'], 1, lang)} p" for v in row["values"]]])
     for row in c["distances"]:
         name = row["name_nb"] if lang == "nb" else row["name_en"]

@@ -115,6 +115,23 @@ def fmt_daa(value: float | None, lang: str = "nb", digits: int = 1) -> str:
     return DASH if value is None else f"{fmt_number(value, digits, lang)}\u00a0daa"
 
 
+def fmt_quantity(value: float | None, unit: str, lang: str = "nb") -> str:
+    """A criterion's value with its unit as a person reads it: metres as ``1,3 km``, a share
+    (``andel``) as ``22 %``, a slope (``grader``) as ``2,5°``, never the catalogue's raw
+    unit word (criteria.yaml's units are Norwegian codes)."""
+    if value is None:
+        return DASH
+    if unit == "m":
+        return f"{fmt_number(value / 1000, 1, lang)}\u00a0km"
+    if unit == "andel":
+        return f"{fmt_number(value * 100, 0, lang)}\u00a0%"
+    if unit == "grader":
+        return f"{fmt_number(value, 1, lang)}\u00b0"
+    if unit == "daa":
+        return fmt_daa(value, lang)
+    return f"{fmt_number(value, 1, lang)}\u00a0{unit}".rstrip()
+
+
 def fmt_date(value: dt.date | dt.datetime | str | None, lang: str = "nb") -> str:
     """A date: ``30.11.2026`` (nb) / ``30 Nov 2026`` (en)."""
     if value is None or value == "":

@@ -296,8 +296,8 @@ def isochrones(session: Session, net: Network, target: str, minutes: list[int]
     (:func:`main_seconds`); the polygons are contours of that field
     (:func:`landreg.routing.isochrone.zones`), largest first."""
     if target not in net.targets:
-        raise NotFound(f"No destination {target!r}; see /api/destinations.", field="to",
-                       value=target)
+        raise NotFound(key="err_no_destination", params={"value": str(target)[:100]},
+                       field="to", value=target)
     key = (net.version, target, tuple(minutes))
     hit = ISOCHRONES.get(key)
     if hit is not None:

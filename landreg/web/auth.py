@@ -82,6 +82,8 @@ def init_app(app: Flask) -> None:
     def _check_csrf() -> None:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return
+        if request.routing_exception is not None:
+            return  # no view runs: the 404/405 itself answers (as Flask-WTF's own check does)
         if request.headers.get("Authorization", "").startswith("Bearer "):
             return  # authenticated by the token alone; a browser never sends it by itself
         if request.path.startswith("/api/") and current_principal() is None:

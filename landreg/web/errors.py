@@ -103,6 +103,30 @@ def answer(body: dict[str, Any], status: int, *, html_description: str | None = 
     return response, status
 
 
+#: The JSON ``code`` of werkzeug's own errors.
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+              413: "too_large", 429: "too_many_requests"}
+
+
+def http_description(exc: HTTPException, lang: str) -> str:
+    """What a werkzeug error (404, 405, 413 …) means, in ``lang``, from the catalogue."""
+    from flask import current_app
+
+    status = exc.code or 500
+    if status == 413:
+        limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        return e.LandregError(key="err_upload_too_large", params={"limit": limit}).text(lang)
+    if status == 405:
+        allowed = ", ".join(sorted(m for m in (getattr(exc, "valid_methods", None) or [])
+                                   if m not in ("HEAD", "OPTIONS")))
+        return e.LandregError(key="err_http_405", params={"allowed": allowed or "GET"}
+                              ).text(lang)
+    key = f"err_http_{status}"
+    if key not in catalogue()["text"][lang]:
+        key = "err_http_5xx" if status >= 500 else "err_http_4xx"
+    return e.LandregError(key=key, params={"status": status}).text(lang)
+
+
 def register(app: Flask) -> None:
     """Install the handlers and the per-request session teardown."""
     from landreg.web.db import close_session
@@ -144,15 +168,19 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-                413: "too_large"}.get(exc.code or 500, "http_error")
-        description, shown = exc.description, None  # werkzeug's words are English only
-        if exc.code == 413:
-            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-            description = shown = e.LandregError(
-                key="err_upload_too_large", params={"limit": limit}).text(current_lang())
-        return answer({"code": code, "description": description}, exc.code or 500,
-                      html_description=shown or "")
+        # werkzeug's own answers (unknown address, wrong method, unreadable or too large
+        # request): its words are English only, so the description comes from the catalogue
+        # in the request's language; a description our code passed to ``abort`` is logged.
+        status = exc.code or 500
+        if exc.description != type(exc).description:
+            log.warning("HTTP %s on %s: %s", status, request.path, exc.description)
+        response, status = answer({"code": HTTP_CODES.get(status, "http_error"),
+                                   "description": http_description(exc, current_lang())},
+                                  status, retry_after=getattr(exc, "retry_after", None))
+        allow = dict(exc.get_headers()).get("Allow")
+        if allow:  # a 405 names the methods that are allowed (RFC 9110)
+            response.headers["Allow"] = allow
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

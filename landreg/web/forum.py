@@ -157,7 +157,7 @@ def saved_comparison(comparison_id: int) -> Response:
     require_principal()
     c = session().get(Comparison, comparison_id) if comparison_id < 2**31 else None
     if c is None:
-        raise NotFound(f"There is no saved comparison {comparison_id}.", field="id",
+        raise NotFound(key="err_no_comparison", params={"id": str(comparison_id)}, field="id",
                        value=comparison_id)
     args = {"profile": c.profile, "plots": ",".join(map(str, c.plot_ids or []))}
     weights = _weights_text(c.weights)
@@ -336,9 +336,12 @@ def factsheet(plot_id: int) -> Response:
 
 
 def _accounts() -> dict:
+    from landreg.web.text import current_lang
+
     s = settings()
     demand = load_demand(s.layers_dir / "land_demand.yaml")
-    return land_accounts(session(), demand, suitability(), public=current_principal() is None)
+    return land_accounts(session(), demand, suitability(), public=current_principal() is None,
+                         lang=current_lang())
 
 
 @bp.get("/api/accounts")

@@ -155,8 +155,9 @@ def _parse_box2d(box: str | None) -> list[float]:
 
 def _check_collection(cid: str) -> None:
     if cid not in COLLECTIONS:
-        raise NotFound(f"There is no collection {cid!r}; collections: "
-                       f"{', '.join(COLLECTIONS)}", field="collection", value=cid)
+        raise NotFound(key="err_no_collection", params={"value": cid[:100],
+                                                         "listed": ", ".join(COLLECTIONS)},
+                       field="collection", value=cid)
 
 
 @bp.get("/collections")
@@ -355,8 +356,8 @@ def item(collection_id: str, feature_id: str) -> Response | str:
     srid = params.output_srid(args, "crs", ogc=True)
     if collection_id == "plots":
         if not feature_id.isdigit() or len(feature_id) > 18:
-            raise NotFound(f"There is no plot with id {feature_id!r}.", field="featureId",
-                           value=feature_id)
+            raise NotFound(key="err_no_plot", params={"id": feature_id[:100]},
+                           field="featureId", value=feature_id)
         feature_json = fetch_one_json(engine(), int(feature_id), public=True, srid=srid)
         links = [
             _link("self", "ogc.item", "application/geo+json", collection_id=collection_id,
@@ -371,8 +372,8 @@ def item(collection_id: str, feature_id: str) -> Response | str:
         found = [f for f in _municipality_features(None, 4326, srid, 10, 0)[0]
                  if f["id"] == feature_id]
         if not found:
-            raise NotFound(f"There is no kommune {feature_id!r}.", field="featureId",
-                           value=feature_id)
+            raise NotFound(key="err_no_kommune", params={"value": feature_id[:100]},
+                           field="featureId", value=feature_id)
         feature = found[0]
     feature["links"] = [
         _link("self", "ogc.item", "application/geo+json", collection_id=collection_id,

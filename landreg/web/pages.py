@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from landreg.errors import NotFound
-from landreg.i18n import bundle, catalogue, fmt_daa, fmt_number, labels, pick_lang
+from landreg.i18n import bundle, catalogue, fmt_quantity, labels, pick_lang
 from landreg.i18n import t as text_of
 from landreg.models import Municipality
 from landreg.registry.reference import reference_collection
@@ -210,18 +210,6 @@ def plot_distances(plot_id: int) -> dict[str, float | None]:
 _REASON = re.compile(r"^(\w+) (\S+) ([<>]) (\S+) \((\w+)\)$")
 
 
-def _quantity(value: float, unit: str, lang: str) -> str:
-    if unit == "m":
-        return f"{fmt_number(value / 1000, 1, lang)}\u00a0km"
-    if unit == "andel":
-        return f"{fmt_number(value * 100, 0, lang)}\u00a0%"
-    if unit == "grader":
-        return f"{fmt_number(value, 1, lang)}\u00b0"
-    if unit == "daa":
-        return fmt_daa(value, lang)
-    return f"{fmt_number(value, 1, lang)}\u00a0{unit}".rstrip()
-
-
 def reason_text(reason: str, lang: str) -> str:
     """A hard-limit breach as a person reads it: the engine's ``dist_main_road 6.2e+03 >
     5000 (max_dist_main_road)`` becomes "Avstand til E16/Rv2 6,2 km (grense 5,0 km)"."""
@@ -239,8 +227,9 @@ def reason_text(reason: str, lang: str) -> str:
             return reason
         name, unit = (crit.name_nb if lang == "nb" else crit.name_en), crit.unit
     try:
-        return text_of("map_reason", lang, what=name, value=_quantity(float(value), unit, lang),
-                 bound=_quantity(float(bound), unit, lang))
+        return text_of("map_reason", lang, what=name,
+                       value=fmt_quantity(float(value), unit, lang),
+                       bound=fmt_quantity(float(bound), unit, lang))
     except ValueError:
         return reason
 

@@ -3,9 +3,9 @@ number and date formats, and a language switch that keeps the page's state.
 
 Every template gets ``lang``, ``t`` (the words, ``t.map``), ``tr(key, **params)``,
 ``label(field)``, ``other_lang``, ``lang_url(lang)`` and the filters ``num``, ``daa``,
-``date``, ``datetime`` and ``value(field)``; ``i18n_bundle`` is what base.html hands to
-landreg-i18n.js. The language is ``?lang=en`` on any page (Bokmål otherwise), so a link or
-bookmark carries it.
+``quantity(unit)``, ``date``, ``datetime`` and ``value(field)``; ``i18n_bundle`` is what
+base.html hands to landreg-i18n.js. The language is ``?lang=en`` on any page (Bokmål
+otherwise), so a link or bookmark carries it.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         num=lambda v, digits=1, lang=None: i18n.fmt_number(v, digits, _lang(lang)),
         daa=lambda v, digits=1, lang=None: i18n.fmt_daa(v, _lang(lang), digits),
+        quantity=lambda v, unit, lang=None: i18n.fmt_quantity(v, unit, _lang(lang)),
         date=lambda v, lang=None: i18n.fmt_date(v, _lang(lang)),
         datetime=lambda v, lang=None: i18n.fmt_datetime(v, _lang(lang)),
         value=lambda v, field, lang=None: i18n.value_label(field, v, _lang(lang)),

@@ -6,12 +6,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote
 from urllib.request import urlopen
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from werkzeug.serving import make_server
 
 from landreg.web import create_app
+from tests.web.conftest import PASSWORD
 
 
 @contextmanager
@@ -39,3 +41,15 @@ def settled(page, predicate_js: str, timeout_ms: int = 10_000) -> bool:
     except PlaywrightTimeout:
         return False
     return True
+
+
+def log_in(page, server: str, username: str, next_path: str, *, keyboard: bool = False) -> None:
+    """Log ``username`` (password :data:`PASSWORD`) in through the real form, which then goes
+    on to ``next_path``; ``keyboard`` sends it with Enter instead of a click."""
+    page.goto(f"{server}/login?next={quote(next_path, safe='/')}")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    if keyboard:
+        page.keyboard.press("Enter")
+    else:
+        page.click("button[type=submit]")

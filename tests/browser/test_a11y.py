@@ -10,8 +10,9 @@ from sqlalchemy import delete, select
 from landreg.db import get_engine, session_scope
 from landreg.models import Enquiry, Plot
 from tests.browser.a11y import assert_accessible, format_violations, serious_violations
-from tests.browser.test_edit import PASSWORD, planner  # noqa: F401 - fixtures
+from tests.browser.test_edit import planner  # noqa: F401 - fixtures
 from tests.browser.test_map import browser, server  # noqa: F401 - fixtures
+from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}

@@ -54,10 +54,30 @@ def test_compare_page_at_three_sizes(browser, server, query, width, height):  # 
         assert size >= 18
         assert mapbox["x"] > table["x"] + table["width"] - 1
         assert table["width"] > 900
+    # no column squeezed to a letter a line (every row's header and cell keeps a width)
+    narrowest = page.evaluate("""() => Math.min(...[...document.querySelectorAll(
+        '#comparison tbody th, #comparison tbody td')]
+        .map(e => e.getBoundingClientRect().width))""")
+    assert narrowest >= 80, narrowest
     if width == 390:  # phone: one column, the map below the table, text still readable
         assert size >= 14
         assert mapbox["y"] > table["y"]
         assert mapbox["width"] <= width and table["width"] <= width
+    context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_accounts_table_keeps_its_columns(browser, server, width, height):  # noqa: F811
+    """The land accounts' region table: on a phone every column was a letter wide."""
+    context, page = _page(browser, server, width, height)
+    page.goto(f"{server}/accounts")
+    page.wait_for_selector("#region")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    narrowest = page.evaluate("""() => Math.min(...[...document.querySelectorAll(
+        '#region th, #region td')].map(e => e.getBoundingClientRect().width))""")
+    assert narrowest >= 30, narrowest
+    first = page.locator("#region tbody th").first.bounding_box()
+    assert first["width"] >= 80 and first["height"] < 80, first  # 'Annen næring' on 1–2 lines
     context.close()
 
 

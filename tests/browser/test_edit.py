@@ -3,37 +3,24 @@ see the history. Every request off this machine is blocked."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import delete
 
-from landreg.auth.users import add_user
-from landreg.db import get_engine, session_scope
-from landreg.models import Plot, User
+from tests.browser.live import log_in
 from tests.browser.test_map import browser, page, server  # noqa: F401 - fixtures
+from tests.web.conftest import throwaway_planner
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 def planner(database_url):
-    name = f"planlegger{uuid.uuid4().hex[:6]}"
-    with session_scope(get_engine(database_url)) as s:
-        add_user(s, name, role="planner", kommuner=["3401"], password=PASSWORD)
-    yield name
-    with session_scope(get_engine(database_url)) as s:
-        s.execute(delete(Plot).where(Plot.created_by == name))
-        s.execute(delete(User).where(User.username == name))
+    with throwaway_planner(database_url, "planlegger", "3401") as name:
+        yield name
 
 
 def test_planner_draws_saves_edits_and_sees_history(page, server, planner):  # noqa: F811
     page.set_default_timeout(120_000)  # the first map render is slow on a busy machine
-    page.goto(f"{server}/login?next=/map")
-    page.fill("#username", planner)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, server, planner, "/map")
     page.wait_for_function("() => window.landregMap && document.body.dataset.loading === 'false'",
                            timeout=20000)
     assert planner in page.inner_text(".topbar")

@@ -10,28 +10,20 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
 
-from landreg.auth.users import add_user
-from landreg.db import get_engine, session_scope
-from landreg.models import Plot, User
+from tests.browser.live import log_in
 from tests.browser.test_map import browser, server  # noqa: F401 - fixtures
 from tests.ingest.plans import Area, mixed_plan, sosi_plan
+from tests.web.conftest import throwaway_planner
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery staple"
 SHOTS = Path(os.environ.get("LANDREG_SCREENSHOTS", "/tmp/landreg-shots-import"))
 
 
 @pytest.fixture
 def planner(database_url):
-    name = f"imp{uuid.uuid4().hex[:6]}"
-    with session_scope(get_engine(database_url)) as s:
-        add_user(s, name, role="planner", kommuner=["3417"], password=PASSWORD)
-    yield name
-    with session_scope(get_engine(database_url)) as s:
-        s.execute(delete(Plot).where(Plot.created_by == name))
-        s.execute(delete(User).where(User.username == name))
+    with throwaway_planner(database_url, "imp", "3417") as name:
+        yield name
 
 
 #: What the page says, per language.
@@ -53,10 +45,8 @@ def test_dry_run_import_the_valid_ones_and_see_the_list(browser, server, planner
     page = context.new_page()
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server)
                else r.abort())
-    page.goto(f"{server}/login?next=/import" + ("%3Flang%3Den" if lang == "en" else ""))
-    page.fill("#username", planner)
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
+    log_in(page, server, planner, "/import" + ("?lang=en" if lang == "en" else ""),
+           keyboard=True)
     page.wait_for_selector("#import-form")
     assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
 

@@ -147,7 +147,7 @@ def test_a_planner_edits_from_a_tile_popup(browser, demo_server, database_url):
 
     from landreg.auth.users import add_user
     from landreg.models import User
-    from tests.browser.test_edit import PASSWORD
+    from tests.web.conftest import PASSWORD
 
     name = f"flis{uuid.uuid4().hex[:6]}"
     with session_scope(get_engine(database_url)) as s:

@@ -52,22 +52,24 @@ def _pdf_text(res) -> str:
     return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(res.data)).pages)
 
 
-def _sources() -> list[str]:
-    """The forum's own notes in layers/land_demand.yaml: data quoted as written (English)."""
+def _demand_notes() -> dict[str, dict[str, str]]:
+    """The forum's own notes in layers/land_demand.yaml, per key: {nb: ..., en: ...}."""
     import yaml
 
     from landreg.settings import REPO_ROOT
 
     demand = yaml.safe_load((REPO_ROOT / "layers" / "land_demand.yaml").read_text())
-    return [" ".join(v.split()) for k, v in demand.items() if k.endswith("source")]
+    return {k: v for k, v in demand.items() if k.endswith("source")}
 
 
 def _readable(text: str, lang: str, what: str) -> None:
     text = " ".join(text.split())
-    for quoted in [*_sources(), "CC BY 4.0"]:  # a licence's name, not a number
+    for quoted in ["CC BY 4.0"]:  # a licence's name, not a number
         text = text.replace(quoted, " ")
     assert not RAW_KEY.findall(text), f"{what}: raw keys {set(RAW_KEY.findall(text))}"
     assert not BOOLEAN.findall(text), f"{what}: {BOOLEAN.findall(text)}"
+    raw_units = re.findall(r"\d\s(?:andel|grader)\b", text)  # criteria.yaml's unit codes
+    assert not raw_units, f"{what}: raw units {raw_units[:5]}"
     if lang == "nb":
         points = re.findall(r".{30}\d\.\d+.{10}", DATE.sub(" ", text))
         assert not points, f"{what}: decimal points {points[:5]}"
@@ -116,3 +118,41 @@ def test_labels_and_number_formats_in_every_document(client, plots, lang):
         assert "Weights: " in " ".join(docs["comparison PDF"].split())
         assert "Land accounts" in docs["accounts PDF"] and "Factsheet" in docs["factsheet PDF"]
         assert "Legend" in docs["meeting map (ranking)"]
+
+
+def test_land_demand_notes_are_complete_in_both_languages(tmp_path):
+    """Every source note of the land-demand assumptions has its Bokmål and English text, and
+    a note in one language only is refused when the file is read (not shown half-translated)."""
+    from landreg.errors import ConfigurationError
+    from landreg.forum.accounts import load_demand
+    from landreg.settings import REPO_ROOT
+
+    notes = _demand_notes()
+    assert set(notes) == {"target_source", "shares_source", "jobs_per_daa_source"}
+    for key, note in notes.items():
+        assert set(note) == {"nb", "en"} and all(v.strip() for v in note.values()), key
+        assert note["nb"] != note["en"], key
+    load_demand(REPO_ROOT / "layers" / "land_demand.yaml")
+    text = (REPO_ROOT / "layers" / "land_demand.yaml").read_text()
+    for broken in (text.replace("  nb: \"Regionmøtet", "  xx: \"Regionmøtet"),
+                   'target_source: "English only"\n' + text.replace("target_source:", "old:")):
+        path = tmp_path / "land_demand.yaml"
+        path.write_text(broken)
+        with pytest.raises(ConfigurationError, match="target_source"):
+            load_demand(path)
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_land_demand_notes_in_the_pages_language(client, lang):
+    """The accounts page, its PDF and /api/accounts give the notes in the request's language."""
+    notes = _demand_notes()
+    other = "en" if lang == "nb" else "nb"
+    q = "?lang=en" if lang == "en" else ""
+    docs = {"page": " ".join(_page_text(client.get(f"/accounts{q}")).split()),
+            "PDF": " ".join(_pdf_text(client.get(f"/accounts/report.pdf{q}")).split()),
+            "API": " ".join(" ".join(client.get(f"/api/accounts{q}").get_json()[
+                "assumptions"]["sources"].values()).split())}
+    for what, text in docs.items():
+        for key, note in notes.items():
+            assert " ".join(note[lang].split()) in text, (what, key)
+            assert " ".join(note[other].split()) not in text, (what, key)

@@ -61,7 +61,7 @@ def test_comparison_report_and_factsheet(client):
 def test_accounts_report_and_ranking_exports(client):
     reader = _pdf(client, "/accounts/report.pdf")
     text = _text(reader)
-    assert "Arealregnskap" in text and "Behov/år" in text and "ASSUMPTION" in text
+    assert "Arealregnskap" in text and "Behov/år" in text and "FORUTSETNING" in text
     assert len(reader.pages[0].images) == 1  # the stacked bar chart
     html = client.get("/rankings/industry/export.html")
     assert html.status_code == 200 and "attachment" in html.headers["Content-Disposition"]

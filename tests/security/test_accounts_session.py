@@ -10,30 +10,25 @@ idle or 24 hours in all.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 
-from landreg.auth.users import add_user
 from landreg.cli import main
 from landreg.db import get_engine, session_scope
 from landreg.models import User, UserSession
 from tests.security.conftest import PASSWORD, csrf_token, login
+from tests.web.conftest import throwaway_planner
 
 
 @pytest.fixture
 def person(database_url):
     """A throwaway planner (this file disables and re-enables it)."""
-    name = f"sess{uuid.uuid4().hex[:6]}"
-    with session_scope(get_engine(database_url)) as s:
-        add_user(s, name, role="planner", kommuner=["3401"], password=PASSWORD)
-    yield name
-    with session_scope(get_engine(database_url)) as s:
-        s.execute(delete(User).where(User.username == name))
+    with throwaway_planner(database_url, "sess", "3401") as name:
+        yield name
 
 
 def _set_cookie(res) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
@@ -70,6 +71,21 @@ def accounts(database_url) -> Iterator[dict[str, str]]:
         s.execute(delete(ApiToken).where(ApiToken.user_id.in_(ids)))
         s.execute(delete(Plot).where(Plot.created_by.in_(list(names.values()))))
         s.execute(delete(User).where(User.username.in_(list(names.values()))))
+
+
+@contextmanager
+def throwaway_planner(database_url: str, prefix: str, kommune: str) -> Iterator[str]:
+    """A planner of ``kommune`` for one test (password :data:`PASSWORD`), named ``prefix`` and
+    a random tag; removed afterwards with every plot it created."""
+    name = f"{prefix}{uuid.uuid4().hex[:6]}"
+    with session_scope(get_engine(database_url)) as s:
+        add_user(s, name, role="planner", kommuner=[kommune], password=PASSWORD)
+    try:
+        yield name
+    finally:
+        with session_scope(get_engine(database_url)) as s:
+            s.execute(delete(Plot).where(Plot.created_by == name))
+            s.execute(delete(User).where(User.username == name))
 
 
 def csrf_token(web: FlaskClient, path: str = "/login") -> str:

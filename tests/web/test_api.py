@@ -208,3 +208,18 @@ def test_huge_ids_are_404_not_500(client):
     for url in ("/api/plots/99999999999999999999999", "/api/plots/99999999999999999999/scores",
                 "/ogc/collections/plots/items/99999999999999999999999"):
         assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_api_docs_page_says_in_the_pages_language_how_to_get_the_data(client, lang):
+    """'Data og API' in the top bar led a Bokmål reader to an English-only page; now it says
+    in the page's language how to get the data (GIS, download), then the developers' part."""
+    body = client.get("/api/docs" + ("?lang=en" if lang == "en" else "")).get_data(as_text=True)
+    if lang == "nb":
+        assert "<h1>Data og API</h1>" in body and "Last ned registeret" in body
+        assert "Machine-readable" not in body and "Writes need a login" not in body
+        assert 'href="/ogc/?f=html"' in body
+    else:
+        assert "<h1>Data and API</h1>" in body and "Download the register" in body
+        assert "Last ned" not in body and 'href="/ogc/?f=html&amp;lang=en"' in body
+    assert 'href="/api/export?format=csv"' in body and 'data-spec-url="/api/openapi.json"' in body

@@ -10,6 +10,7 @@ import io
 import re
 
 import pytest
+from flask import abort
 
 from landreg import errors as e
 from landreg.web import create_app
@@ -39,6 +40,12 @@ def _text(res) -> str:
      "There is no plot with id 99999999."),
     ("/api/plots?limit=0", 400, "invalid_input", "limit må være 1–1\u00a0000; fikk 0",
      "limit must be 1–1,000; got 0"),
+    ("/ogc/collections/nope/items", 404, "not_found",
+     "Det finnes ikke noe datasett «nope»", "There is no collection 'nope'"),
+    ("/ogc/collections/municipalities/items/9999", 404, "not_found",
+     "Det finnes ingen kommune «9999» i Glåmdalen.", "There is no kommune '9999'."),
+    ("/api/isochrones/nowhere", 404, "not_found", "Ukjent reisemål «nowhere»",
+     "No destination 'nowhere'"),
 ])
 def test_a_browser_gets_a_page_in_its_language_and_a_script_the_json(client, path, status,
                                                                       code, nb, en):
@@ -58,7 +65,7 @@ def test_a_browser_gets_a_page_in_its_language_and_a_script_the_json(client, pat
             assert res.status_code == status and res.mimetype == "application/json", headers
             body = res.get_json()
             assert body["code"] == code
-            if status != 404 or "api" in path:  # werkzeug's own 404 text stays for scripts
+            if path != "/no/such/page":  # werkzeug's own 404: see the test below
                 assert words in body["description"]
 
 
@@ -93,6 +100,7 @@ def raising_app(settings):
         raise raises[status]
 
     app.add_url_rule("/raise/<int:status>", "raise", boom)
+    app.add_url_rule("/abort/<int:status>", "abort", lambda status: abort(status))
     return app
 
 
@@ -200,3 +208,56 @@ def test_the_database_away_is_a_page_that_does_not_ask_the_database(app, monkeyp
     assert res.headers["Retry-After"] and "Try again in a few seconds" in _text(res)
     api = web.get("/map", headers=SCRIPT)
     assert api.status_code == 503 and api.get_json()["code"] == "database_unavailable"
+
+
+#: werkzeug's own answers: (how to provoke it, status, code, Bokmål, English)
+WERKZEUG = [
+    (("get", "/no/such/page"), 404, "not_found",
+     "Det finnes ingen side eller ressurs på denne adressen.",
+     "There is no page or resource at this address."),
+    (("delete", "/map"), 405, "method_not_allowed",
+     "Adressen tar ikke imot denne typen forespørsel; den tar imot GET.",
+     "The address does not accept this kind of request; it accepts GET."),
+    (("put", "/enquiry"), 405, "method_not_allowed",
+     "Adressen tar ikke imot denne typen forespørsel; den tar imot GET, POST.",
+     "The address does not accept this kind of request; it accepts GET, POST."),
+    (("get", "/abort/400"), 400, "bad_request",
+     "Forespørselen kunne ikke leses: den er ufullstendig eller har feil form.",
+     "The request could not be read: it is incomplete or malformed."),
+    (("get", "/abort/413"), 413, "too_large", "Filen er større enn grensen på",
+     "The upload is larger than the limit of"),
+    (("get", "/abort/429"), 429, "too_many_requests",
+     "For mange forespørsler på kort tid; vent litt og prøv igjen.",
+     "Too many requests in a short time; wait a little and try again."),
+    (("get", "/abort/418"), 418, "http_error", "Forespørselen kunne ikke besvares (HTTP 418).",
+     "The request could not be answered (HTTP 418)."),
+]
+
+
+@pytest.mark.parametrize(("how", "status", "code", "nb", "en"), WERKZEUG,
+                         ids=[f"{w[0][0]}-{w[1]}" for w in WERKZEUG])
+def test_werkzeugs_own_errors_speak_the_pages_language(raising_app, how, status, code, nb, en):
+    """An unknown address, a wrong method, an unreadable or too large request, too many
+    requests: werkzeug answers these before our code runs, in English only. Now the JSON's
+    description and the page's text come from the catalogue, Bokmål unless ?lang=en, and a
+    405 still names the allowed methods in its Allow header."""
+    web = raising_app.test_client()
+    method, path = how
+    for lang, words in (("nb", nb), ("en", en)):
+        url = f"{path}?lang=en" if lang == "en" else path
+        for headers in (FETCH, SCRIPT, {}):
+            res = getattr(web, method)(url, headers=headers)
+            assert res.status_code == status and res.mimetype == "application/json", headers
+            body = res.get_json()
+            assert body["code"] == code and words in body["description"], body
+            assert "The requested URL" not in body["description"]
+            if status == 405:
+                assert "GET" in res.headers["Allow"].split(", ")
+        page = getattr(web, method)(url, headers=BROWSER)
+        assert page.status_code == status and page.mimetype == "text/html"
+        html = page.get_data(as_text=True)
+        assert f'<html lang="{lang}">' in html and words in _text(page), _text(page)
+        assert ("Hva kan du gjøre?" if lang == "nb" else "What can you do?") in _text(page)
+        for english in ("The requested URL", "The method is not allowed", "browser (or proxy)",
+                        "too many requests", "I'm a teapot"):
+            assert english not in html

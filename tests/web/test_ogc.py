@@ -186,3 +186,40 @@ def test_a_huge_offset_is_an_empty_page_or_a_400_never_a_500(client, collection,
         assert res.get_json()["features"] == []
     else:
         assert "offset" in res.get_json()["description"]
+
+
+def _visible(res) -> str:
+    import html as htmllib
+    import re
+
+    main = res.get_data(as_text=True).split("<main", 1)[1].split("</main>")[0]
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", main.split(">", 1)[1])).split())
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_html_pages_speak_the_pages_language(client, lang):
+    """The OGC API's pages for a person: headings, column names, statuses and numbers in the
+    page's language (they showed 'plots: 5 of 84', 'id name kommune daa status',
+    'under_forhandling' and '9.3' on a Bokmål page)."""
+    q = "&lang=en" if lang == "en" else ""
+    pid = client.get("/api/plots?limit=1").get_json()["features"][0]["id"]
+    pages = {u: _visible(client.get(f"{u}?f=html{q}")) for u in (
+        "/ogc/", "/ogc/collections", "/ogc/collections/plots", "/ogc/conformance",
+        "/ogc/collections/plots/items", "/ogc/collections/municipalities/items",
+        f"/ogc/collections/plots/items/{pid}", "/ogc/collections/municipalities/items/3401")}
+    words = {"nb": ("Datasett", "Næringsarealer i Glåmdalen", "Areal (daa)", "Lenker", " av "),
+             "en": ("Datasets", "Business plots in Glåmdalen", "Area (daa)", "Links", " of ")}
+    text = " | ".join(pages.values())
+    for word in words[lang]:
+        assert word in text, (lang, word)
+    for raw in ("under_forhandling", "area_daa", "kommunenummer_pre2020", "numberMatched",
+                "rel=", " self ", "None", "True", "False", "plots:"):
+        assert raw not in text, (lang, raw)
+    items = pages["/ogc/collections/plots/items"]
+    if lang == "nb":
+        import re
+
+        assert not re.search(r"\d\.\d", items), items[:300]  # decimal commas in Bokmål
+        assert "Ledig" in items and "Available" not in items
+    else:
+        assert "Available" in items and "Ledig" not in items and "Lenker" not in text

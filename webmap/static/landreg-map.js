@@ -186,8 +186,11 @@
     style: style,
     onEachFeature: function (feature, layer) {
       byId[feature.id] = layer;
+      // the popup pans clear of the buttons over the map's top edge (Filter, Presentasjon,
+      // the layer switcher), which hid its heading on a phone, and of the attribution
       layer.bindPopup(function () { return popup(feature.properties); },
-                      {maxWidth: 340, autoPanPadding: [12, 12]});
+                      {maxWidth: 340, autoPanPaddingTopLeft: [12, 72],
+                       autoPanPaddingBottomRight: [12, 48]});
       layer.on('add', function () {
         if (layer._path) { layer._path.setAttribute('data-plot-id', feature.id); }
       });
@@ -774,6 +777,9 @@
     document.body.classList.toggle('present', on);
     presentButton.setAttribute('aria-pressed', on ? 'true' : 'false');
     presentButton.textContent = on ? T('map_present_end') : T('map_present');
+    // the map's box changed with the class: Leaflet must measure it again before a fit
+    // (?present=1 on load fitted the region into the box of the normal layout)
+    map.invalidateSize(false);
     if (!quiet) {
       map.closePopup();
       setTimeout(function () {
