@@ -21,6 +21,7 @@ from landreg.errors import InvalidInput, NotFound, StaleVersion
 from landreg.ingest.crs import STORE_EPSG
 from landreg.ingest.geometry import normalise_geometry
 from landreg.models import Plot
+from landreg.registry.changes import note_change
 from landreg.registry.fields import clean_attributes, parse_text
 from landreg.registry.placement import place
 from landreg.registry.search import PlotQuery, fetch_one
@@ -70,6 +71,7 @@ def create_plot(
         **values, geom=from_shape(geom, srid=STORE_EPSG), created_by=user, updated_by=user
     ).returning(Plot.id)
     plot_id = session.execute(stmt).scalar_one()
+    note_change(session)  # caches of the register (tiles) see it at commit
     return SaveResult(fetch_one(session, plot_id, public=False), placement.warnings)
 
 
@@ -126,6 +128,7 @@ def update_plot(
     )
     if result.rowcount != 1:  # changed between our read and our write
         raise _stale(session, plot_id, expected_version, None)
+    note_change(session)  # withdraw, restore and restore_version come through here too
     return SaveResult(fetch_one(session, plot_id, public=False), warnings)
 
 
