@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from landreg.db import get_engine, migrate, session_scope  # noqa: E402
 from landreg.settings import Settings  # noqa: E402
+from scripts.bench_api import proc_files  # noqa: E402
 
 LIMIT_MB = 400
 PORT = int(os.environ.get("LANDREG_BENCH_PORT", "5097"))
@@ -40,16 +41,10 @@ PORT = int(os.environ.get("LANDREG_BENCH_PORT", "5097"))
 def workers(master: int) -> dict[int, float]:
     """RSS (MB) of each direct child of ``master`` (gunicorn's workers)."""
     out = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
+    for pid, status in proc_files("status"):
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
-            out[int(entry.name)] = int(fields["VmRSS"].split()[0]) / 1024
+            out[pid] = int(fields["VmRSS"].split()[0]) / 1024
     return out
 
 
