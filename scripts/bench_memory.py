@@ -21,7 +21,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -88,29 +87,28 @@ def main() -> None:
             "postgresql+psycopg://postgres@127.0.0.1:"
             f"{os.environ.get('LANDREG_PG_PORT', '5433')}/postgres")
     from landreg.demo.load import load_demo
-    from tests.browser.live import start_gunicorn, stop_gunicorn
+    from tests.browser.live import start_gunicorn
     from tests.conftest import create_database, drop_database
 
     db = create_database("landreg_bench_mem")
-    proc = None
+    srv = None
     try:
         migrate(db)
         with session_scope(get_engine(db)) as s:
             load_demo(s, Settings().demo_gpkg)
         get_engine.cache_clear()
-        settings = Settings(database_url=db, scoring_res=200.0,
-                            cache_dir=Path(tempfile.mkdtemp(prefix="landreg-mem-cache-")))
-        proc = start_gunicorn(settings, args.port)
-        url = f"http://127.0.0.1:{args.port}"
+        settings = Settings(database_url=db, scoring_res=200.0)  # the tests' grid
+        srv = start_gunicorn(settings, args.port)
+        url = srv.url
         time.sleep(2)
-        started = workers(proc.pid)
-        sampler = Sampler(proc.pid)
+        started = workers(srv.pid)
+        sampler = Sampler(srv.pid)
         sampler.start()
         extra = ["-k", args.keyword] if args.keyword else []
         passes = []
         for i in range(args.passes):
             summary, secs = run_suite(url, db, extra)
-            passes.append((f"after pass {i + 1}", workers(proc.pid), summary, secs))
+            passes.append((f"after pass {i + 1}", workers(srv.pid), summary, secs))
         urlopen(f"{url}/health", timeout=10).read()  # noqa: S310 - our own server
         sampler.halt.set()
         sampler.join()
@@ -140,8 +138,8 @@ def main() -> None:
               + (f"; from pass to pass each worker grew {min(growth):+.0f} to "
                  f"{max(growth):+.0f} MB" if growth else ""))
     finally:
-        if proc is not None:
-            stop_gunicorn(proc)
+        if srv is not None:
+            srv.stop()
         drop_database(db)
 
 

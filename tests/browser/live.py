@@ -16,17 +16,11 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.error import URLError
 from urllib.request import urlopen
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -34,9 +28,10 @@ from werkzeug.serving import make_server
 
 from landreg.settings import Settings
 from landreg.web import create_app
+from tests.production.conftest import Server
 
 MODE_ENV = "LANDREG_BROWSER_SERVER"
-_GUNICORNS: dict[str, tuple[str, subprocess.Popen]] = {}
+_GUNICORNS: dict[str, tuple[str, Server]] = {}
 
 
 @contextmanager
@@ -66,64 +61,35 @@ def _warmed(url: str, warm: tuple[str, ...]) -> str:
     return url
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_env(settings: Settings) -> dict[str, str]:
-    """The environment that makes ``landreg serve`` use ``settings`` (database, grid, cache)."""
-    return dict(os.environ, LANDREG_DATABASE_URL=settings.database_url,
-                LANDREG_SCORING_RES=f"{settings.scoring_res:g}",
-                LANDREG_CACHE_DIR=str(settings.cache_dir),
-                LANDREG_LAYERS_DIR=str(settings.layers_dir))
-
-
-def start_gunicorn(settings: Settings, port: int, workers: int | None = None) -> subprocess.Popen:
-    """``landreg serve`` on ``port`` for ``settings``, once it answers /health."""
-    env = server_env(settings)
-    # its own instance folder (session key, metrics files): never another server's
-    env["LANDREG_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="landreg-browser-")
-    cmd = [str(Path(sys.executable).with_name("landreg")), "serve", "--port", str(port)]
-    if workers:
-        cmd += ["--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,  # noqa: S603
-                            start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"landreg serve exited with {proc.returncode}")
-        try:
-            urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()  # noqa: S310
-            return proc
-        except (URLError, OSError):
-            time.sleep(0.3)
-    stop_gunicorn(proc)
-    raise RuntimeError("landreg serve did not answer /health within 120 s")
-
-
-def stop_gunicorn(proc: subprocess.Popen) -> None:
-    """TERM to the gunicorn master (it stops its workers), KILL to the group if it hangs."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+def start_gunicorn(settings: Settings, port: int | None = None,
+                   workers: int | None = None) -> Server:
+    """``landreg serve`` for ``settings`` (database, grid, layers) on ``port`` (default: a
+    free one), with as many workers as ``make run`` starts unless told; started and answering.
+    Its instance folder (session key, metrics files, log) and layer cache are its own."""
+    workers = workers or min(2 * (os.cpu_count() or 1) + 1, 12)  # gunicorn_conf's default
+    private = Path(tempfile.mkdtemp(prefix="landreg-browser-"))
+    # its own layer cache, as the production tests' servers: the test process (root) writes
+    # to the session's, and the server's user (landreg) could not write beside it
+    srv = Server(settings.database_url, private / "instance", private / "cache",
+                 workers=workers, extra_env={"LANDREG_SCORING_RES": f"{settings.scoring_res:g}",
+                                             "LANDREG_LAYERS_DIR": str(settings.layers_dir),
+                                             "LANDREG_CACHE_DIR": str(private / "cache")})
+    if port:
+        srv.port, srv.url = port, f"http://127.0.0.1:{port}"
+    return srv.start(timeout=180)
 
 
 def gunicorn_server(settings: Settings) -> str:
-    """The URL of this session's gunicorn for ``settings``' database (started at first use)."""
+    """The URL of this session's gunicorn for ``settings``' database (started at first use,
+    stopped when the session's process exits)."""
     key = settings.database_url
     if key not in _GUNICORNS:
-        port = int(os.environ.get("LANDREG_BROWSER_PORT") or 0) or _free_port()
-        if any(u.endswith(f":{port}") for u, _p in _GUNICORNS.values()):
-            port = _free_port()  # the given port serves another database already
-        proc = start_gunicorn(settings, port)
-        atexit.register(stop_gunicorn, proc)
-        _GUNICORNS[key] = (f"http://127.0.0.1:{port}", proc)
+        port = int(os.environ.get("LANDREG_BROWSER_PORT") or 0) or None
+        if port and any(u.endswith(f":{port}") for u, _s in _GUNICORNS.values()):
+            port = None  # the given port serves another database already
+        srv = start_gunicorn(settings, port)
+        atexit.register(srv.stop)
+        _GUNICORNS[key] = (srv.url, srv)
     return _GUNICORNS[key][0]
 
 
