@@ -71,6 +71,8 @@ def run_suite(url: str, db: str, extra: list[str]) -> tuple[str, float]:
         [sys.executable, "-m", "pytest", "tests/browser", "-q", "-p", "no:cacheprovider",
          *extra], cwd=ROOT, env=env, capture_output=True, text=True)
     lines = [ln for ln in res.stdout.splitlines() if re.search(r"\d+ (passed|failed)", ln)]
+    for failed in (ln for ln in res.stdout.splitlines() if ln.startswith(("FAILED", "ERROR"))):
+        print(f"  {failed[:200]}")
     if res.returncode not in (0, 1):
         sys.stderr.write(res.stdout[-3000:] + res.stderr[-2000:])
     return (lines[-1] if lines else f"pytest exited {res.returncode}"), time.perf_counter() - t
