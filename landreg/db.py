@@ -35,9 +35,12 @@ def get_engine(url: str) -> Engine:
     503, the next ones get fresh connections). ``connect_timeout`` makes an unreachable
     database a quick error (a 503 in the web app) instead of a hung request. JIT compilation
     is off: the register's queries are short, and compiling cost more than it saved (a count
-    over 90,000 plots took 190–250 ms with it, 77 ms without; issue 14)."""
-    engine = create_engine(url, pool_size=10, max_overflow=20,
-                           connect_args={"connect_timeout": 5, "options": "-c jit=off"})
+    over 90,000 plots took 190–250 ms with it, 77 ms without; issue 14). So are parallel
+    workers: a request must not take every core of a small server from the others, and the
+    planner chose a parallel scan of the whole table over the index for a dense map tile,
+    pricing its per-row PostGIS work as if the cores were idle (176 ms instead of 3 ms)."""
+    engine = create_engine(url, pool_size=10, max_overflow=20, connect_args={
+        "connect_timeout": 5, "options": "-c jit=off -c max_parallel_workers_per_gather=0"})
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine

@@ -52,6 +52,9 @@ class Settings:
         Host names whose ``Host`` header may be echoed in links when ``public_url`` is unset
         (``LANDREG_ALLOWED_HOSTS``, comma-separated, ``.example.org`` for every subdomain;
         default ``localhost,127.0.0.1``). Any other host gets relative links.
+    tile_cache_mb:
+        Memory each server process may keep built vector tiles in (``LANDREG_TILE_CACHE_MB``,
+        default 16; 0 turns the cache off).
     """
 
     database_url: str = field(default_factory=_default_database_url)
@@ -65,6 +68,7 @@ class Settings:
     backup_dir: Path = REPO_ROOT / ".local" / "backups"
     public_url: str | None = None
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
+    tile_cache_mb: int = 16
 
     @property
     def demo_gpkg(self) -> Path:
@@ -111,6 +115,14 @@ class Settings:
         if env.get("LANDREG_ALLOWED_HOSTS"):
             kwargs["allowed_hosts"] = tuple(
                 h.strip().lower() for h in env["LANDREG_ALLOWED_HOSTS"].split(",") if h.strip())
+        if env.get("LANDREG_TILE_CACHE_MB"):
+            value = env["LANDREG_TILE_CACHE_MB"]
+            if not value.isdigit() or int(value) > 4096:
+                raise ConfigurationError(
+                    "LANDREG_TILE_CACHE_MB is the memory for cached map tiles per server "
+                    "process in megabytes, a whole number from 0 (off) to 4096",
+                    field="LANDREG_TILE_CACHE_MB", value=value)
+            kwargs["tile_cache_mb"] = int(value)
         if env.get("LANDREG_SCORING_RES"):
             try:
                 kwargs["scoring_res"] = float(env["LANDREG_SCORING_RES"])

@@ -64,7 +64,13 @@ def drop_database(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    """A migrated test database holding the demo region."""
+    """A migrated test database holding the demo region (``LANDREG_TEST_DATABASE_URL``: one
+    prepared so already, used as is and kept — scripts/bench_memory.py runs the browser tests
+    twice against one server on one database)."""
+    given = os.environ.get("LANDREG_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
     url = create_database("landreg_test")
     try:
         migrate(url)

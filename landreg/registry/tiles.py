@@ -7,12 +7,20 @@ compared with ``&&``; only the plots found are transformed to 3857 and clipped
 (``ST_AsMVTGeom``), and ``ST_AsMVT`` encodes the tile in the database: no Python geometry
 work, one round trip.
 
-At zoom :data:`POINT_MAX_ZOOM` and below a plot is a point on its surface instead of its
-outline: there a plot is a pixel or two across (at z 8 and 60° N one tile unit is ~19 m, a
-typical plot 2–20 units), so outlines were mostly dropped as too small to draw, and clipping
-and simplifying thousands of outlines per tile made these the slowest tiles (issue 14: p95
-65 ms at z 8 with 100,000 plots). A point per plot keeps every plot visible and clickable on
-the overview, for a fraction of the work.
+At zoom :data:`POINT_MAX_ZOOM` and below a plot is a point instead of its outline: there a
+plot is a pixel or two across (at z 8 and 60° N one tile unit is ~19 m, a typical plot 2–20
+units), so outlines were mostly dropped as too small to draw, and clipping and simplifying
+thousands of outlines per tile made these the slowest tiles (issue 14: p95 65 ms at z 8 with
+100,000 plots). The point is the centre of the plot's bounding box, read from the box every
+stored geometry carries (no GEOS work; ``ST_PointOnSurface`` cost a third of the z 8 tile):
+for a plot of a few hundred metres it lies within a tile unit or two of the outline's inside,
+under a pixel at these zooms. Rows whose feature falls outside the tile are not filtered in
+SQL: ``ST_AsMVT`` skips a NULL geometry, and a filter on it made PostgreSQL clip every plot
+twice (once in the filter, once in the output).
+
+Tiles are cached per process by :class:`TileCache`: bytes (bounded in total size) under the
+register's change counter (``registry/changes.py``), so the next tile after any save,
+withdrawal, restore or import is built afresh, in every worker.
 
 The public split of the rest of the register holds: with ``public`` a tile holds published,
 non-withdrawn plots only. Every tile carries the same few public attributes (:data:`ATTRIBUTES`)
@@ -21,8 +29,11 @@ whoever asks; the popup fetches the rest from ``/api/plots/<id>``.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import (
     Connection,
@@ -40,6 +51,7 @@ from sqlalchemy.orm import Session
 
 from landreg.errors import InvalidInput
 from landreg.models import Plot
+from landreg.registry import changes
 from landreg.registry.search import PlotQuery
 from landreg.registry.search import _conditions as plot_conditions
 
@@ -119,11 +131,113 @@ def _build(query: PlotQuery, public: bool, points: bool = False) -> Select:
             cast(func.round(cast(Plot.area_daa, Numeric), 3), Float).label("area_daa"),
             Plot.kommunenummer,
             func.ST_AsMVTGeom(func.ST_Transform(
-                func.ST_PointOnSurface(Plot.geom) if points else Plot.geom, 3857),
+                func.ST_Centroid(func.ST_Envelope(Plot.geom)) if points else Plot.geom, 3857),
                 envelope, EXTENT, BUFFER, True).label("geom"),
         )
         .where(Plot.geom.op("&&")(search_area), *plot_conditions(query, public))
         .subquery("t")
     )
-    return (select(func.ST_AsMVT(literal_column("t"), LAYER, EXTENT, "geom", "fid"))
-            .select_from(tile).where(tile.c.geom.is_not(None)))
+    # no "geom IS NOT NULL": ST_AsMVT skips NULL geometries, and the filter doubled the work
+    return select(func.ST_AsMVT(literal_column("t"), LAYER, EXTENT, "geom", "fid")
+                  ).select_from(tile)
+
+
+#: What a process keeps of built tiles at most (bytes, with a per-entry overhead).
+TILE_CACHE_BYTES = 16 * 2**20
+#: A cached tile is rebuilt after this many seconds even when the counter did not move: a
+#: change made outside the register's write paths (raw SQL) shows within this time.
+TILE_CACHE_MAX_AGE = 60.0
+_ENTRY_OVERHEAD = 200  # the key tuple, the entry and its slot in the dict (measured ~180 B)
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A tile's bytes, their ETag and whether they came from the cache."""
+
+    body: bytes
+    etag: str
+    cached: bool = False
+
+
+@dataclass
+class TileCache:
+    """Built tiles by filters, public flag and z/x/y, for one value of the change counter.
+
+    Bounded by ``max_bytes`` (least recently used tiles go first); a new counter value
+    empties it, so the memory of tiles nobody can be served again is given back at once.
+    Thread-safe (gunicorn's threads share it)."""
+
+    max_bytes: int = TILE_CACHE_BYTES
+    max_age: float = TILE_CACHE_MAX_AGE
+    hits: int = 0
+    misses: int = 0
+    _items: OrderedDict = field(default_factory=OrderedDict)
+    _size: int = 0
+    _generation: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def size(self) -> int:
+        """Bytes held (tile bytes plus a fixed overhead per entry)."""
+        return self._size
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, generation: str, key: tuple) -> Tile | None:
+        """The tile stored under ``key`` for this counter value, if still fresh."""
+        with self._lock:
+            if generation != self._generation:
+                self._items.clear()
+                self._size = 0
+                self._generation = generation
+            entry = self._items.get(key)
+            if entry is None or time.monotonic() - entry[1] > self.max_age:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return entry[0]
+
+    def put(self, generation: str, key: tuple, tile: Tile) -> None:
+        """Keep ``tile`` (built after ``generation`` was read) unless it alone is too big."""
+        cost = len(tile.body) + _ENTRY_OVERHEAD
+        with self._lock:
+            if generation != self._generation or cost > self.max_bytes:
+                return  # a newer counter was seen meanwhile: this tile may be older than it
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._size -= len(old[0].body) + _ENTRY_OVERHEAD
+            self._items[key] = (tile, time.monotonic())
+            self._size += cost
+            while self._size > self.max_bytes:
+                _k, (gone, _t) = self._items.popitem(last=False)
+                self._size -= len(gone.body) + _ENTRY_OVERHEAD
+
+
+def etag_of(body: bytes) -> str:
+    """The ETag of a tile's bytes (a hash: equal tiles, equal tags, in every worker)."""
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
+def cached_tile(conn: Session | Connection, z: int, x: int, y: int,
+                query: PlotQuery | None = None, *, public: bool = True,
+                cache: TileCache | None = None) -> Tile:
+    """:func:`plot_tile` through ``cache``: one small query for the change counter, and the
+    tile's own query only when it is not cached. Tiles filtered by drive time are not cached
+    (the minutes are refreshed apart from the plots)."""
+    query = query or PlotQuery()
+    if cache is None or cache.max_bytes <= 0 or query.reach_within_min is not None:
+        body = plot_tile(conn, z, x, y, query, public=public)
+        return Tile(body, etag_of(body))
+    check_tile(z, x, y)
+    query.validate()
+    key = (public, repr(replace(query, sort=[], limit=1, offset=0)), z, x, y)
+    generation = changes.current(conn)  # first: what is built next is at least this new
+    hit = cache.get(generation, key)
+    if hit is not None:
+        return Tile(hit.body, hit.etag, cached=True)
+    body = plot_tile(conn, z, x, y, query, public=public)
+    tile = Tile(body, etag_of(body))
+    cache.put(generation, key, tile)
+    return tile

@@ -1,22 +1,24 @@
 """Vector tiles of the plots for the map at national scale: ``/tiles/plots/{z}/{x}/{y}.mvt``.
 
 The public get published, non-withdrawn plots; a logged-in planner (or token) also gets
-unpublished ones, and such a tile is never stored by a cache (``no-store``). A public tile may
-be cached for a minute and carries an ETag of its bytes, so a map that pans back gets a 304.
-A tile costs a few milliseconds of PostGIS (index scan, one round trip), less than the
-GeoJSON page it replaces, so it is not rate-limited beyond the app's usual limits.
+unpublished ones, and such a tile is never stored by a browser or proxy (``no-store``). A
+public tile may be cached for a minute and carries an ETag of its bytes, so a map that pans
+back gets a 304. Each process keeps built tiles (``registry.tiles.TileCache``, bounded by
+``LANDREG_TILE_CACHE_MB``) under the register's change counter, so a save shows in the next
+tile; a cached tile costs one small query, a new one a few milliseconds of PostGIS (index
+scan, one round trip), less than the GeoJSON page it replaces, so tiles are not rate-limited
+beyond the app's usual limits.
 """
 
 from __future__ import annotations
 
-import hashlib
-
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from landreg.errors import InvalidInput
-from landreg.registry.tiles import MAX_ZOOM, plot_tile
+from landreg.registry.tiles import MAX_ZOOM, TileCache, cached_tile
 from landreg.web import params
 from landreg.web.api import one_statement
+from landreg.web.db import settings
 
 bp = Blueprint("tiles", __name__)
 
@@ -39,6 +41,15 @@ def _coordinate(name: str, value: str) -> int:
     return int(value)
 
 
+def tile_cache() -> TileCache:
+    """This process's cache of built tiles (one per app; sized by the settings)."""
+    cache = current_app.extensions.get("landreg_tile_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "landreg_tile_cache", TileCache(max_bytes=settings().tile_cache_mb * 2**20))
+    return cache
+
+
 @bp.get("/tiles/plots/<z>/<x>/<y>.mvt")
 def plots_tile(z: str, x: str, y: str) -> Response:
     """The plots in one web-map tile (EPSG:3857) as a Mapbox vector tile, layer ``plots``
@@ -51,11 +62,11 @@ def plots_tile(z: str, x: str, y: str) -> Response:
 
     public = current_principal() is None
     with one_statement() as conn:  # one statement: autocommit, no BEGIN/ROLLBACK round trips
-        body = plot_tile(conn, zi, xi, yi, query, public=public)
-    resp = Response(body, status=200 if body else 204, mimetype=MVT_TYPE)
+        tile = cached_tile(conn, zi, xi, yi, query, public=public, cache=tile_cache())
+    resp = Response(tile.body, status=200 if tile.body else 204, mimetype=MVT_TYPE)
     if public:
         resp.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
-        resp.set_etag(hashlib.blake2b(body, digest_size=12).hexdigest())
+        resp.set_etag(tile.etag)
         return resp.make_conditional(request)
     resp.headers["Cache-Control"] = "no-store"  # unpublished plots: never in a shared cache
     return resp

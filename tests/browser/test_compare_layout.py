@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from tests.browser.live import settled
 from tests.browser.test_forum import usb_stick
 from tests.browser.test_map import browser, server  # noqa: F401 - fixtures
 
@@ -105,6 +106,8 @@ def test_compare_page_by_keyboard_only(browser, server, query):  # noqa: F811
         before = box.evaluate("e => e.scrollLeft")
         for _ in range(5):
             page.keyboard.press("ArrowRight")
+        # Chromium scrolls smoothly: wait for the scroll to land, then look
+        settled(page, f"() => document.getElementById('comparison-box').scrollLeft > {before}")
         assert box.evaluate("e => e.scrollLeft") > before
     else:  # or it fits the phone, and nothing is cut off
         assert page.locator("#comparison").bounding_box()["width"] <= shown

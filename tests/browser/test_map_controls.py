@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.live import settled
 from tests.browser.test_map import _loaded, browser, server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
@@ -102,13 +103,18 @@ def test_popup_stays_clear_of_the_buttons_and_the_attribution(browser, server, s
         page.evaluate("""() => { const m = window.landregMap, l = m.layer.getLayers()[0];
             m.map.setView(l.getBounds().getCenter(), 14, {animate: false}); l.openPopup(); }""")
         page.wait_for_selector(".leaflet-popup h2")
-        page.wait_for_timeout(600)  # the pan that brings the popup into view
-        box = page.evaluate("""() => {
+        boxes = """() => {
           const r = (s) => { const b = document.querySelector(s).getBoundingClientRect();
             return {x: b.left, y: b.top, r: b.right, b: b.bottom}; };
           return {popup: r('.leaflet-popup-content-wrapper'), tools: r('.map-tools'),
                   layers: r('.leaflet-control-layers'),
-                  attribution: r('.leaflet-control-attribution')}; }""")
+                  attribution: r('.leaflet-control-attribution')}; }"""
+        # the pan that brings the popup into view is animated: wait until it has stopped
+        # (the same boxes twice, 200 ms apart), then look where everything ended up
+        settled(page, f"""() => {{ const now = JSON.stringify(({boxes})());
+            const same = now === window.__lastBoxes; window.__lastBoxes = now;
+            return same; }}""", 15_000)
+        box = page.evaluate(boxes)
         for other in ("tools", "layers", "attribution"):
             assert not _overlap(box["popup"], box[other]), (other, box)
     finally:

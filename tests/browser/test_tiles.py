@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from landreg.db import get_engine, migrate, session_scope
 from landreg.settings import Settings
 from landreg.web import create_app
-from tests.browser.live import settled
+from tests.browser.live import live_server, settled
 from tests.browser.test_map import ARGS, CHROMIUM, _loaded
 from tests.conftest import create_database, drop_database
 
@@ -33,9 +33,8 @@ def _serve(settings: Settings) -> tuple[str, object]:
 
 @pytest.fixture(scope="module")
 def demo_server(settings) -> Iterator[str]:
-    url, srv = _serve(settings)
-    yield url
-    srv.shutdown()
+    with live_server(settings, warm=()) as url:  # the session's gunicorn when asked
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +123,8 @@ def test_forced_tiles_on_the_demo(browser, demo_server):
         _loaded(page)
         assert page.evaluate("window.landregMap.tiles() !== null")
         assert page.evaluate("window.landregMap.plotCount()") == 0  # no GeoJSON layer
+        settled(page, "() => document.querySelectorAll('path.landreg-plot-tile').length > 0",
+                30_000)  # tiles arrive after the page has loaded
         assert page.locator("path.landreg-plot-tile").count() > 0
         assert 200 in page.tiles
         assert "tiles=1" in page.url

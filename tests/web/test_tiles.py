@@ -12,9 +12,10 @@ from sqlalchemy import delete, text
 
 from landreg.db import get_engine, session_scope
 from landreg.models import Plot
-from landreg.registry.plots import create_plot
+from landreg.registry.plots import create_plot, restore_plot, update_plot, withdraw_plot
 from landreg.registry.search import PlotQuery
-from landreg.registry.tiles import tile_statement
+from landreg.registry.tiles import Tile, TileCache, tile_statement
+from landreg.web import create_app
 from tests.helpers import INSIDE, plot_attrs, square_25833, tile_of
 from tests.security.conftest import accounts  # noqa: F401
 
@@ -67,7 +68,8 @@ def test_a_plot_is_in_its_tile_with_its_attributes(client, tile_plot):
     # the neighbouring tiles (beyond the buffer) do not carry it
     assert tile_plot["id"] not in features(client.get(url(z, x + 2, y)))
     assert tile_plot["id"] not in features(client.get(url(z, x, y + 2)))
-    # at zoom 9 and below a plot is a point on its surface (an outline would be a few units)
+    # at zoom 9 and below a plot is a point (its box's centre; an outline would be a few
+    # units)
     for zoom in (8, 9):
         point = features(client.get(url(*tile_of(*SPOT, zoom))))[tile_plot["id"]]
         assert point["geometry"]["type"] == "Point"
@@ -159,3 +161,81 @@ def test_the_statement_cache_is_bounded():
     for i in range(tiles.STATEMENT_CACHE_SIZE + 40):
         tile_statement(3, 4, 2, PlotQuery(min_daa=float(i)))
     assert len(tiles._STATEMENTS) == tiles.STATEMENT_CACHE_SIZE
+
+
+def test_the_point_lies_on_the_plot_at_low_zoom(client, tile_plot):
+    """The low-zoom point (the box's centre) is where the plot is: within a unit of the
+    square's centre at z 9 (some 19 m a unit at 60° N), the tile's own grid."""
+    z, x, y = tile_of(*SPOT, 9)
+    point = features(client.get(url(z, x, y)))[tile_plot["id"]]["geometry"]["coordinates"]
+    # the square's centre in tile units: place it in a z 21 grid and scale down by 2^12/4096
+    _z, cx, cy = tile_of(SPOT[0] + 50, SPOT[1] + 50, 9 + 12)  # the square starts at SPOT
+    assert abs(point[0] - (cx - x * 4096)) <= 1
+    assert abs(point[1] - (4096 - (cy - y * 4096))) <= 1  # MVT y up in the decoder's output
+
+
+def test_a_save_shows_in_the_next_tile_in_every_process(settings, database_url, tile_plot):
+    """Tiles are cached per process under the register's change counter: a save through the
+    registry (update, withdraw, restore) is in the very next tile — also in another process's
+    cache (a second app here), which only learns of it through the database."""
+    first, second = (create_app({"TESTING": True}, settings=settings).test_client()
+                     for _ in range(2))
+    z, x, y = tile_of(*SPOT, 12)
+
+    def name_in(web) -> str | None:
+        f = features(web.get(url(z, x, y))).get(tile_plot["id"])
+        return f and f["properties"]["name"]
+
+    engine = get_engine(database_url)
+
+    def save(change, **kw) -> None:
+        with session_scope(engine) as s:
+            change(s, tile_plot["id"], expected_version=s.get(Plot, tile_plot["id"]).version,
+                   user="test", **kw)
+    try:
+        assert name_in(first) == name_in(second) == "Flisbyen «tile» 7"
+        assert name_in(first) == "Flisbyen «tile» 7"  # now from the cache
+        cache = first.application.extensions["landreg_tile_cache"]
+        assert cache.hits >= 1
+        save(update_plot, changes={"name": "Omdøpt"})
+        assert name_in(first) == name_in(second) == "Omdøpt"
+        save(withdraw_plot)
+        assert name_in(first) is None and name_in(second) is None
+        save(restore_plot)
+        assert name_in(first) == name_in(second) == "Omdøpt"
+    finally:
+        save(update_plot, changes={"name": "Flisbyen «tile» 7"})
+
+
+def test_a_cached_tile_keeps_its_etag(client, tile_plot):
+    z, x, y = tile_of(*SPOT, 11)
+    first = client.get(url(z, x, y))
+    again = client.get(url(z, x, y), headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    assert client.get(url(z, x, y)).data == first.data
+
+
+def test_the_tile_cache_is_bounded_by_bytes_and_emptied_by_a_change():
+    cache = TileCache(max_bytes=100_000)
+    assert cache.get("g1", ("k", 0)) is None  # the counter value the tiles were built after
+    for i in range(500):
+        cache.put("g1", ("k", i), Tile(bytes(1000), "e"))
+        assert cache.size <= 100_000
+    assert 60 < len(cache) < 100
+    assert cache.get("g1", ("k", 499)) is not None  # the newest stay ...
+    assert cache.get("g1", ("k", 0)) is None  # ... the oldest went first
+    cache.put("g1", ("big",), Tile(bytes(200_000), "e"))  # larger than the whole cache
+    assert cache.get("g1", ("big",)) is None and cache.size <= 100_000
+    assert cache.get("g2", ("k", 499)) is None  # a new counter value: nothing old is served
+    assert len(cache) == 0 and cache.size == 0
+    cache.put("g1", ("late",), Tile(b"x", "e"))  # built before g2 was seen: not kept
+    assert len(cache) == 0
+
+
+def test_a_cached_tile_expires_by_age():
+    """A change outside the register's write paths (raw SQL) does not move the counter; a
+    cached tile is rebuilt after max_age all the same."""
+    cache = TileCache(max_age=0.0)
+    assert cache.get("g", ("k",)) is None  # a miss; the cache now holds counter value g
+    cache.put("g", ("k",), Tile(b"x", "e"))
+    assert cache.get("g", ("k",)) is None
