@@ -55,13 +55,20 @@ def _check(page, what: str) -> dict:
     return boxes
 
 
-@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_scale_bar_and_attribution_never_cover_each_other(browser, server, size):  # noqa: F811
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+def _offline_page(chromium, base: str, size: tuple[int, int]):
+    """A context and page of ``size`` that reach only the test server ``base`` (maps work
+    offline)."""
+    context = chromium.new_context(viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
     page.set_default_timeout(60000)
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server)
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base)
                else r.abort())
+    return context, page
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_scale_bar_and_attribution_never_cover_each_other(browser, server, size):  # noqa: F811
+    context, page = _offline_page(browser, server, size)
     try:
         for lang in ("nb", "en"):
             q = "&lang=en" if lang == "en" else ""
@@ -92,11 +99,7 @@ def test_scale_bar_and_attribution_never_cover_each_other(browser, server, size)
 def test_popup_stays_clear_of_the_buttons_and_the_attribution(browser, server, size):  # noqa: F811
     """A plot's popup on a phone opened under the Filter/Presentasjon buttons (its heading
     hidden) and ran under the attribution: it now pans clear of both."""
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
-    page = context.new_page()
-    page.set_default_timeout(60000)
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server)
-               else r.abort())
+    context, page = _offline_page(browser, server, size)
     try:
         page.goto(f"{server}/map?lang=en")
         _loaded(page)
