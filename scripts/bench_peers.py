@@ -14,6 +14,9 @@ virtualenvs under .local/bench (git-ignored; once), and serves the table four wa
 Then it sends every server the same requests, interleaved in rounds (server order rotates):
 
   bbox100   OGC API items in a kommune-sized box (30 x 30 km, CRS84), limit 100, 4 clients
+  search100 landreg's search API (/api/plots), limit 100, 4 clients: half the requests one
+            kommune's plots (kommune=3401), half the same boxes as bbox100 (landreg only:
+            the peers have no such API: its ratios are to their bbox100)
   page1000  a 1,000-feature page (limit=1000, varying offsets), 1 client
   item      one feature by id, 4 clients
 
@@ -63,7 +66,10 @@ PEERS = {  # name: (pip requirements, port)
     "tipg": (["tipg==1.6.1", "uvicorn[standard]"], 5202),  # httptools: h11 stalls keep-alive
 }
 LANDREG_PORT, BEFORE_PORT = 5203, 5204
-SCENARIOS = {"bbox100": 4, "page1000": 1, "item": 4}  # scenario: clients
+SCENARIOS = {"bbox100": 4, "search100": 4, "page1000": 1, "item": 4}  # scenario: clients
+#: Scenarios only landreg's own API answers (no request paths for the peers), and the peers'
+#: scenario their ratios compare with (the same boxes through the peer's OGC API).
+LANDREG_ONLY = {"search100": "bbox100"}
 CLK = bench_api.CLK
 
 
@@ -75,13 +81,19 @@ class Server:
     port: int
     items: str  # path of the plots collection's items
     suffix: str = ""  # extra query parameters (pygeoapi wants f=json)
+    landreg: bool = False  # landreg itself (this checkout or ``before``): has /api/plots
     proc: subprocess.Popen | None = None
     results: dict = field(default_factory=dict)
 
     def paths(self, scenario: str, boxes: list[str], offsets: list[int], ids: list[int]
               ) -> list[str]:
-        """The request paths of ``scenario`` for this server."""
+        """The request paths of ``scenario`` for this server (none: it does not take part)."""
         s = self.suffix
+        if scenario in LANDREG_ONLY and not self.landreg:
+            return []
+        if scenario == "search100":
+            return (["/api/plots?kommune=3401&limit=100"] * len(boxes)
+                    + [f"/api/plots?bbox={b}&limit=100" for b in boxes])
         if scenario == "bbox100":
             return [f"{self.items}?bbox={b}&limit=100{s}" for b in boxes]
         if scenario == "page1000":
@@ -134,7 +146,7 @@ def start_landreg(url: str, name: str, port: int, root: Path) -> Server:
     env = dict(os.environ, LANDREG_DATABASE_URL=url, PYTHONPATH=str(root))
     env.pop("LANDREG_WORKERS", None)
     env.pop("LANDREG_THREADS", None)
-    srv = Server(name, port, "/ogc/collections/plots/items")
+    srv = Server(name, port, "/ogc/collections/plots/items", landreg=True)
     srv.proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "landreg"), "serve", "--host", "127.0.0.1", "--port",
          str(port)], env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -334,13 +346,16 @@ def main() -> None:
         print("servers: " + ", ".join(f"{s.name} (:{s.port})" for s in servers))
         for srv in servers:  # warm-up: every worker connects and caches
             for scen in SCENARIOS:
-                measure(srv, srv.paths(scen, boxes, offsets, ids), 4, 0.7, url)
+                if paths := srv.paths(scen, boxes, offsets, ids):
+                    measure(srv, paths, 4, 0.7, url)
         for r in range(args.rounds):
             order = servers[r % len(servers):] + servers[:r % len(servers)]
             for scen, clients in SCENARIOS.items():
                 for srv in order:
-                    res = measure(srv, srv.paths(scen, boxes, offsets, ids), clients,
-                                  args.seconds, url)
+                    paths = srv.paths(scen, boxes, offsets, ids)
+                    if not paths:
+                        continue
+                    res = measure(srv, paths, clients, args.seconds, url)
                     srv.results.setdefault(scen, []).append(res)
             print(f"round {r + 1}/{args.rounds} done ({time.monotonic() - t_start:.0f} s)",
                   flush=True)
@@ -357,7 +372,7 @@ def report(servers: list[Server], args: argparse.Namespace, plots: int) -> None:
     print(f"\n{plots:,} plots; medians of {args.rounds} interleaved round(s) of "
           f"{args.seconds:g} s; {os.cpu_count()} cores shared with whatever else runs; "
           "CPU = server processes' user+system time per request, db = PostgreSQL backends'")
-    print(f"{'scenario':9} {'clients':>7} {'server':9} {'req/s':>8} {'p50 ms':>7} "
+    print(f"{'scenario':10} {'clients':>7} {'server':9} {'req/s':>8} {'p50 ms':>7} "
           f"{'p95 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'db ms':>6} {'errors':>6}")
     med: dict[tuple[str, str], dict] = {}
     for scen, clients in SCENARIOS.items():
@@ -368,7 +383,7 @@ def report(servers: list[Server], args: argparse.Namespace, plots: int) -> None:
             m = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
             m["errors"] = sum(r["errors"] for r in rows)
             med[(scen, srv.name)] = m
-            print(f"{scen:9} {clients:7d} {srv.name:9} {m['rps']:8.1f} {m['p50']:7.1f} "
+            print(f"{scen:10} {clients:7d} {srv.name:9} {m['rps']:8.1f} {m['p50']:7.1f} "
                   f"{m['p95']:7.1f} {m['p99']:7.1f} {m['cpu']:7.2f} {m['db']:6.2f} "
                   f"{m['errors']:6d}")
     print("\nratios: landreg's req/s ÷ theirs, and its CPU per request ÷ theirs")
@@ -378,12 +393,14 @@ def report(servers: list[Server], args: argparse.Namespace, plots: int) -> None:
             continue
         parts = []
         for srv in servers:
-            other = med.get((scen, srv.name))
+            other = med.get((scen, srv.name)) or med.get((LANDREG_ONLY.get(scen), srv.name))
             if srv.name == "landreg" or not other or not other["rps"]:
                 continue
-            parts.append(f"vs {srv.name}: {mine['rps'] / other['rps']:.2f}x req/s, "
+            theirs = "" if (scen, srv.name) in med else f" ({LANDREG_ONLY[scen]})"
+            parts.append(f"vs {srv.name}{theirs}: {mine['rps'] / other['rps']:.2f}x req/s, "
                          f"{mine['cpu'] / other['cpu']:.2f}x CPU" if other["cpu"] else "")
-        print(f"  {scen:9} " + "; ".join(parts))
+        if parts:
+            print(f"  {scen:10} " + "; ".join(parts))
 
 
 if __name__ == "__main__":

@@ -44,12 +44,21 @@ def compact_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+#: Bodies up to this size are sent joined, in one write: each piece is a write of its own
+#: (gunicorn sends a WSGI body item by item), and on the loopback a write costs more than
+#: copying a page of 100 features.
+ONE_WRITE_MAX = 256 * 1024
+
+
 def geojson_bytes_response(body: bytes | list[bytes], srid: int) -> Response:
     """:func:`geojson_response` for a body that is already GeoJSON bytes (written by
     PostgreSQL): sent as it is, with the newline Flask's ``jsonify`` ends with. A list of
-    pieces is sent piece by piece (a 1,000-feature page is ~1 MB: not copied to join it)."""
-    pieces = body if isinstance(body, list) else [body]
-    resp = Response([*pieces, b"\n"], mimetype="application/geo+json")
+    pieces is joined when small (:data:`ONE_WRITE_MAX`) and otherwise sent piece by piece (a
+    1,000-feature page is ~1 MB: not copied to join it)."""
+    pieces = [*body, b"\n"] if isinstance(body, list) else [body, b"\n"]
+    if sum(map(len, pieces)) <= ONE_WRITE_MAX:
+        pieces = [b"".join(pieces)]
+    resp = Response(pieces, mimetype="application/geo+json")
     resp.headers["Content-Crs"] = f"<{crs_uri(srid)}>"
     return resp
 
