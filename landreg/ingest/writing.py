@@ -27,6 +27,7 @@ from landreg.ingest.crs import STORE_EPSG
 from landreg.ingest.matching import NOT_NULL
 from landreg.ingest.report import ImportConflict, ImportRejected, ImportReport, Progress
 from landreg.models import Plot
+from landreg.registry.changes import after_plot_write
 from landreg.registry.fields import (
     EDITABLE_FIELDS,
 )
@@ -107,9 +108,7 @@ def apply_import(
             "The register changed while the import was planned (a plot with the same "
             "external_ref was added). Nothing was written: plan the import again.",
         ) from None
-    from landreg.registry import distances
-
-    distances.refresh(session)  # the imported plots' distances, in one statement (issue 10)
+    after_plot_write(session)  # every imported plot at once (one statement)
     if len(creates):
         report._table.loc[creates["ord"].to_numpy(), "plot_id"] = creates["id"].to_numpy()
     report.applied = True
