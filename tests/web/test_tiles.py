@@ -174,18 +174,25 @@ def test_the_point_lies_on_the_plot_at_low_zoom(client, tile_plot):
     assert abs(point[1] - (4096 - (cy - y * 4096))) <= 1  # MVT y up in the decoder's output
 
 
+def two_processes(settings, plot_id: int, zoom: int):
+    """Two apps (each with its own tile cache, as two worker processes) and a function giving
+    the name ``plot_id`` has in the tile of :data:`SPOT` at ``zoom`` in one of them (None when
+    the tile does not hold it)."""
+    first, second = (create_app({"TESTING": True}, settings=settings).test_client()
+                     for _ in range(2))
+    z, x, y = tile_of(*SPOT, zoom)
+
+    def name_in(web) -> str | None:
+        f = features(web.get(url(z, x, y))).get(plot_id)
+        return f and f["properties"]["name"]
+    return first, second, name_in
+
+
 def test_a_save_shows_in_the_next_tile_in_every_process(settings, database_url, tile_plot):
     """Tiles are cached per process under the register's change counter: a save through the
     registry (update, withdraw, restore) is in the very next tile — also in another process's
     cache (a second app here), which only learns of it through the database."""
-    first, second = (create_app({"TESTING": True}, settings=settings).test_client()
-                     for _ in range(2))
-    z, x, y = tile_of(*SPOT, 12)
-
-    def name_in(web) -> str | None:
-        f = features(web.get(url(z, x, y))).get(tile_plot["id"])
-        return f and f["properties"]["name"]
-
+    first, second, name_in = two_processes(settings, tile_plot["id"], 12)
     engine = get_engine(database_url)
 
     def save(change, **kw) -> None:
@@ -211,14 +218,7 @@ def test_a_raw_sql_write_shows_in_the_next_tile(settings, database_url, tile_plo
     """The database moves the change counter (statement triggers, migration 0015): an UPDATE
     typed in psql — no registry code, no note — is in the very next tile, not after the cache's
     max age; in every process."""
-    first, second = (create_app({"TESTING": True}, settings=settings).test_client()
-                     for _ in range(2))
-    z, x, y = tile_of(*SPOT, 13)
-
-    def name_in(web) -> str | None:
-        f = features(web.get(url(z, x, y))).get(tile_plot["id"])
-        return f and f["properties"]["name"]
-
+    first, second, name_in = two_processes(settings, tile_plot["id"], 13)
     engine = get_engine(database_url)
 
     def raw(sql: str) -> None:
