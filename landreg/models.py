@@ -361,6 +361,28 @@ class RateLimit(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class RegisterChange(Base):
+    """The register's change counter (``registry/changes.py``): one row, bumped at the commit
+    of every transaction that wrote ``plot``, ``reference_feature`` or ``route_target``
+    (statement triggers, migration 0015)."""
+
+    __tablename__ = "register_change"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default="1")
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+class RegisterChangePending(Base):
+    """A transaction that wrote the register and has not committed yet (migration 0015)."""
+
+    __tablename__ = "register_change_pending"
+
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
 # --- drive times on the road network (issue 13; landreg/routing, migration 0010) -------------
 class DistanceSource(Base):
     """The version of the reference data plot distances are measured to: one row, bumped by

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from landreg.errors import ConfigurationError
 from landreg.models import Municipality, Plot, ReferenceFeature
-from landreg.registry.changes import note_change
 from landreg.registry.plots import create_plot
 
 log = logging.getLogger(__name__)
@@ -56,7 +55,6 @@ def load_municipalities(session: Session, gpkg: Path) -> int:
 def load_reference_layers(session: Session, gpkg: Path) -> dict[str, int]:
     """Replace the reference layers with those of ``gpkg``; returns features per layer."""
     session.execute(delete(ReferenceFeature))
-    note_change(session)  # distance filters of cached tiles read these layers
     counts: dict[str, int] = {}
     for layer, (source, name_col) in REFERENCE_LAYERS.items():
         frame = _read(gpkg, source).to_crs(25833)

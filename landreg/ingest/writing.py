@@ -27,7 +27,7 @@ from landreg.ingest.crs import STORE_EPSG
 from landreg.ingest.matching import NOT_NULL
 from landreg.ingest.report import ImportConflict, ImportRejected, ImportReport, Progress
 from landreg.models import Plot
-from landreg.registry.changes import note_change
+from landreg.registry.changes import after_plot_write
 from landreg.registry.fields import (
     EDITABLE_FIELDS,
 )
@@ -103,15 +103,12 @@ def apply_import(
             _write(session, chunks, user, report._fields,
                    lambda done: notify("write", done, total))
             session.execute(text("SELECT set_config('landreg.change_source', '', true)"))
-            note_change(session)  # last, so the counter's row is locked only until commit
     except (IntegrityError, psycopg.errors.UniqueViolation):
         raise ImportConflict(
             "The register changed while the import was planned (a plot with the same "
             "external_ref was added). Nothing was written: plan the import again.",
         ) from None
-    from landreg.registry import distances
-
-    distances.refresh(session)  # the imported plots' distances, in one statement (issue 10)
+    after_plot_write(session)  # every imported plot at once (one statement)
     if len(creates):
         report._table.loc[creates["ord"].to_numpy(), "plot_id"] = creates["id"].to_numpy()
     report.applied = True

@@ -21,8 +21,7 @@ from landreg.errors import InvalidInput, NotFound, StaleVersion
 from landreg.ingest.crs import STORE_EPSG
 from landreg.ingest.geometry import normalise_geometry
 from landreg.models import Plot
-from landreg.registry import distances
-from landreg.registry.changes import note_change
+from landreg.registry.changes import after_plot_write
 from landreg.registry.fields import clean_attributes, parse_text
 from landreg.registry.placement import place
 from landreg.registry.search import PlotQuery, fetch_one
@@ -72,8 +71,7 @@ def create_plot(
         **values, geom=from_shape(geom, srid=STORE_EPSG), created_by=user, updated_by=user
     ).returning(Plot.id)
     plot_id = session.execute(stmt).scalar_one()
-    distances.refresh(session, [plot_id])  # stored before the save answers (issue 10)
-    note_change(session)  # caches of the register (tiles) see it at commit
+    after_plot_write(session, [plot_id])  # before the save answers
     return SaveResult(fetch_one(session, plot_id, public=False), placement.warnings)
 
 
@@ -130,8 +128,7 @@ def update_plot(
     )
     if result.rowcount != 1:  # changed between our read and our write
         raise _stale(session, plot_id, expected_version, None)
-    distances.refresh(session, [plot_id])  # the new version's distances, before it answers
-    note_change(session)  # withdraw, restore and restore_version come through here too
+    after_plot_write(session, [plot_id])  # withdraw and the restores come through here too
     return SaveResult(fetch_one(session, plot_id, public=False), warnings)
 
 

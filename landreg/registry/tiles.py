@@ -19,8 +19,9 @@ SQL: ``ST_AsMVT`` skips a NULL geometry, and a filter on it made PostgreSQL clip
 twice (once in the filter, once in the output).
 
 Tiles are cached per process by :class:`TileCache`: bytes (bounded in total size) under the
-register's change counter (``registry/changes.py``), so the next tile after any save,
-withdrawal, restore or import is built afresh, in every worker.
+register's change counter (``registry/changes.py``, moved by the database on every write to
+the plots and the reference layers, raw SQL included), so the next tile after any save,
+withdrawal, restore, import or hand edit is built afresh, in every worker.
 
 The public split of the rest of the register holds: with ``public`` a tile holds published,
 non-withdrawn plots only. Every tile carries the same few public attributes (:data:`ATTRIBUTES`)
@@ -145,7 +146,7 @@ def _build(query: PlotQuery, public: bool, points: bool = False) -> Select:
 #: What a process keeps of built tiles at most (bytes, with a per-entry overhead).
 TILE_CACHE_BYTES = 16 * 2**20
 #: A cached tile is rebuilt after this many seconds even when the counter did not move: a
-#: change made outside the register's write paths (raw SQL) shows within this time.
+#: safety net for data a tile reads that the counter does not watch (none today).
 TILE_CACHE_MAX_AGE = 60.0
 _ENTRY_OVERHEAD = 200  # the key tuple, the entry and its slot in the dict (measured ~180 B)
 

@@ -174,18 +174,25 @@ def test_the_point_lies_on_the_plot_at_low_zoom(client, tile_plot):
     assert abs(point[1] - (4096 - (cy - y * 4096))) <= 1  # MVT y up in the decoder's output
 
 
+def two_processes(settings, plot_id: int, zoom: int):
+    """Two apps (each with its own tile cache, as two worker processes) and a function giving
+    the name ``plot_id`` has in the tile of :data:`SPOT` at ``zoom`` in one of them (None when
+    the tile does not hold it)."""
+    first, second = (create_app({"TESTING": True}, settings=settings).test_client()
+                     for _ in range(2))
+    z, x, y = tile_of(*SPOT, zoom)
+
+    def name_in(web) -> str | None:
+        f = features(web.get(url(z, x, y))).get(plot_id)
+        return f and f["properties"]["name"]
+    return first, second, name_in
+
+
 def test_a_save_shows_in_the_next_tile_in_every_process(settings, database_url, tile_plot):
     """Tiles are cached per process under the register's change counter: a save through the
     registry (update, withdraw, restore) is in the very next tile — also in another process's
     cache (a second app here), which only learns of it through the database."""
-    first, second = (create_app({"TESTING": True}, settings=settings).test_client()
-                     for _ in range(2))
-    z, x, y = tile_of(*SPOT, 12)
-
-    def name_in(web) -> str | None:
-        f = features(web.get(url(z, x, y))).get(tile_plot["id"])
-        return f and f["properties"]["name"]
-
+    first, second, name_in = two_processes(settings, tile_plot["id"], 12)
     engine = get_engine(database_url)
 
     def save(change, **kw) -> None:
@@ -205,6 +212,98 @@ def test_a_save_shows_in_the_next_tile_in_every_process(settings, database_url, 
         assert name_in(first) == name_in(second) == "Omdøpt"
     finally:
         save(update_plot, changes={"name": "Flisbyen «tile» 7"})
+
+
+def test_a_raw_sql_write_shows_in_the_next_tile(settings, database_url, tile_plot):
+    """The database moves the change counter (statement triggers, migration 0015): an UPDATE
+    typed in psql — no registry code, no note — is in the very next tile, not after the cache's
+    max age; in every process."""
+    first, second, name_in = two_processes(settings, tile_plot["id"], 13)
+    engine = get_engine(database_url)
+
+    def raw(sql: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(text(sql), {"id": tile_plot["id"]})
+    try:
+        assert name_in(first) == name_in(second) == "Flisbyen «tile» 7"
+        assert name_in(first) == "Flisbyen «tile» 7"  # cached now
+        raw("UPDATE plot SET name = 'Rå SQL' WHERE id = :id")
+        assert name_in(first) == name_in(second) == "Rå SQL"
+        raw("UPDATE plot SET published = false WHERE id = :id")  # the public split too
+        assert name_in(first) is None and name_in(second) is None
+    finally:
+        raw("UPDATE plot SET name = 'Flisbyen «tile» 7', published = true WHERE id = :id")
+
+
+def test_an_import_shows_in_the_next_tile(database_url):
+    """An import (COPY, INSERT … SELECT in a savepoint) moves the counter at its commit."""
+    from landreg.ingest.importer import apply_import, plan_import
+    from landreg.registry.tiles import cached_tile
+    from tests.ingest.files import plots_frame
+
+    engine = get_engine(database_url)
+    cache = TileCache()
+    frame = plots_frame("3417", 1, prefix="TILEIMP")
+    spot = frame.geometry.iloc[0].centroid
+    z, x, y = tile_of(spot.x, spot.y, 12)
+
+    def names() -> set[str]:
+        with engine.connect() as conn:
+            body = cached_tile(conn, z, x, y, public=False, cache=cache).body
+        layers = mapbox_vector_tile.decode(body) if body else {}
+        return {f["properties"]["name"] for f in layers.get("plots", {}).get("features", [])}
+    before = names()
+    assert names() == before and cache.hits == 1
+    try:
+        with session_scope(engine) as s:
+            apply_import(s, plan_import(s, frame, kommune="3417", user="test"), "test")
+        assert names() == before | {"Testtomt TILEIMP 1"}
+    finally:
+        with session_scope(engine) as s:
+            s.execute(delete(Plot).where(Plot.external_ref == "TILEIMP-1"))
+
+
+def test_the_change_counter_moves_once_per_write_never_on_a_read(database_url, tile_plot):
+    """Reads (tiles, searches, a locking read) leave the counter alone, so they keep the
+    caches; a transaction moves it once however many statements it runs, and a rolled-back
+    one not at all."""
+    from landreg.registry import changes
+    from landreg.registry.search import fetch_one, search_plots
+
+    engine = get_engine(database_url)
+
+    def counter() -> str:
+        with engine.connect() as conn:
+            return changes.current(conn)
+
+    def version() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version FROM register_change")).scalar_one()
+    start, n = counter(), version()
+    with session_scope(engine) as s:
+        search_plots(s, PlotQuery(kommuner=["3417"]))
+        fetch_one(s, tile_plot["id"], public=False)
+        s.execute(text("SELECT 1 FROM plot WHERE id = :id FOR UPDATE"), {"id": tile_plot["id"]})
+        plot_tile_body = cached_tile_body(s, *tile_of(*SPOT, 12))
+    assert plot_tile_body and counter() == start
+    with engine.connect() as conn:
+        conn.execute(text("UPDATE plot SET name = name WHERE id = :id"), {"id": tile_plot["id"]})
+        conn.rollback()
+    assert counter() == start
+    with engine.begin() as conn:
+        for _ in range(3):
+            conn.execute(text("UPDATE plot SET name = name WHERE id = :id"),
+                         {"id": tile_plot["id"]})
+        conn.execute(text("UPDATE reference_feature SET name = name WHERE false"))
+    assert counter() != start and version() == n + 1
+    with engine.connect() as conn:  # nothing is left pending
+        assert conn.execute(text("SELECT count(*) FROM register_change_pending")).scalar_one() == 0
+
+
+def cached_tile_body(conn, z: int, x: int, y: int) -> bytes:
+    from landreg.registry.tiles import cached_tile
+
+    return cached_tile(conn, z, x, y, cache=TileCache()).body
 
 
 def test_a_cached_tile_keeps_its_etag(client, tile_plot):
@@ -233,8 +332,8 @@ def test_the_tile_cache_is_bounded_by_bytes_and_emptied_by_a_change():
 
 
 def test_a_cached_tile_expires_by_age():
-    """A change outside the register's write paths (raw SQL) does not move the counter; a
-    cached tile is rebuilt after max_age all the same."""
+    """A cached tile is rebuilt after max_age even when the counter did not move (a safety
+    net for data the counter does not watch)."""
     cache = TileCache(max_age=0.0)
     assert cache.get("g", ("k",)) is None  # a miss; the cache now holds counter value g
     cache.put("g", ("k",), Tile(b"x", "e"))

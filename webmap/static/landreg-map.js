@@ -204,6 +204,9 @@
   var markers = L.markerClusterGroup({
     maxClusterRadius: 56, disableClusteringAtZoom: 13, spiderfyOnMaxZoom: true,
     showCoverageOnHover: false, chunkedLoading: true,
+    // the kommune names move clear of the markers once all are on the map (chunks finish
+    // later than addLayers returns on a busy machine)
+    chunkProgress: function (done, total) { if (done === total) { placeLabelsSoon(); } },
     iconCreateFunction: function (cluster) {
       var n = cluster.getChildCount();
       var div = el('div', {'class': 'plot-cluster-inner', title: T('map_cluster', {count: n})},
@@ -269,7 +272,66 @@
       list.push(m);
     });
     markers.addLayers(list);
+    placeLabelsSoon();
   }
+
+  /* --- kommune names clear of the markers --------------------------------------------- */
+  // The kommune labels (webmap.render) are markers as well: a cluster or a plot marker drawn
+  // over one hid the name (Sør-Odal and Eidskog at the start view). After each redraw every
+  // label takes the spot nearest its place (within 80 px sideways, three lines up or down)
+  // where it covers no marker and no label placed before it (failing that, the fewest).
+  var labelTimer = null;
+  // where a label may go, nearest first: steps of 20 px sideways, of a text line up or down
+  var SPOTS = [];
+  [-4, -3, -2, -1, 0, 1, 2, 3, 4].forEach(function (i) {
+    [-3, -2, -1, 0, 1, 2, 3].forEach(function (j) { SPOTS.push([i, j]); });
+  });
+  SPOTS.sort(function (a, b) {
+    return (a[0] * a[0] + a[1] * a[1]) - (b[0] * b[0] + b[1] * b[1]);
+  });
+  var labelCheck = null;
+  function placeLabelsSoon() {
+    if (labelTimer === null) { labelTimer = setTimeout(placeLabels, 60); }
+    // and once more when whatever moved the markers has surely ended (the clusters' CSS
+    // transitions, a late chunk on a busy machine)
+    clearTimeout(labelCheck);
+    labelCheck = setTimeout(placeLabels, 700);
+  }
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+  function placeLabels() {
+    labelTimer = null;
+    var box = map.getContainer();
+    var taken = Array.prototype.map.call(  // each marker with a 3 px margin
+      box.querySelectorAll('.plot-cluster-inner, .plot-marker-inner'), function (node) {
+        var m = node.getBoundingClientRect();
+        return {left: m.left - 3, right: m.right + 3, top: m.top - 3, bottom: m.bottom + 3};
+      });
+    Array.prototype.forEach.call(box.querySelectorAll('.kommune-label'), function (label) {
+      label.style.transform = '';
+      var range = document.createRange();
+      range.selectNodeContents(label);  // the text itself, not its fixed-size icon box
+      var r = range.getBoundingClientRect();
+      if (!r.width) { return; }
+      var best = null;
+      var h = r.height + 2;
+      SPOTS.some(function (spot) {
+        var d = [spot[0] * 20, spot[1] * h];
+        var at = {left: r.left + d[0], right: r.right + d[0], top: r.top + d[1],
+                  bottom: r.bottom + d[1]};
+        var n = taken.filter(function (t) { return overlaps(at, t); }).length;
+        if (best === null || n < best.n) { best = {n: n, d: d, at: at}; }
+        return n === 0;
+      });
+      if (best.d[0] || best.d[1]) {
+        label.style.transform = 'translate(' + best.d[0] + 'px, ' + best.d[1] + 'px)';
+      }
+      taken.push(best.at);
+    });
+  }
+  map.on('zoomend moveend resize', placeLabelsSoon);
+  markers.on('animationend', placeLabelsSoon);
   function openPopupOf(id, fromList, focus) {
     var layer = byId[id];
     if (!layer) { return; }
@@ -772,9 +834,28 @@
 
   /* --- presentation mode and the phone's filter sheet -------------------------------- */
   var presentButton = document.getElementById('present');
+  var legendButton = document.getElementById('legend-open');
+  // on a phone the panel that holds the legend is a sheet, hidden in presentation mode: a
+  // button of its own shows the legend there (CSS shows the button only then)
+  var panel = document.getElementById('filter-panel');
+  function toggleLegend(open) {
+    document.body.classList.toggle('legend-open', open);
+    legendButton.setAttribute('aria-expanded', open ? 'true' : 'false');
+    // just under the map's buttons (however many rows they wrapped into) and the zoom buttons
+    var below = !open ? 0 : Math.max.apply(null, Array.prototype.map.call(
+      document.querySelectorAll('.map-tools, .leaflet-control-zoom'),
+      function (node) { return node.getBoundingClientRect().bottom; }));
+    panel.style.top = open ? (below + window.scrollY + 8) + 'px' : '';
+    panel.style.maxHeight = open ? Math.max(window.innerHeight - below - 70, 120) + 'px' : '';
+  }
+  legendButton.addEventListener('click', function () {
+    toggleLegend(!document.body.classList.contains('legend-open'));
+  });
   function setPresent(on, quiet) {
     present = on;
     document.body.classList.toggle('present', on);
+    if (!on) { toggleLegend(false); }
+    placeLabelsSoon();  // the labels' size changed with the class
     presentButton.setAttribute('aria-pressed', on ? 'true' : 'false');
     presentButton.textContent = on ? T('map_present_end') : T('map_present');
     // the map's box changed with the class: Leaflet must measure it again before a fit
@@ -797,6 +878,9 @@
       if (document.activeElement && document.activeElement.closest('.leaflet-popup')) {
         map.closePopup();
       }
+    } else if (document.body.classList.contains('legend-open')) {
+      toggleLegend(false);
+      legendButton.focus();
     } else if (present) {
       setPresent(false);
     }
