@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from landreg.auth.users import _hasher
+from landreg.memtrim import Trimmer
 from landreg.web.suitability import RAMP, overlay_rgba
 
 STATUS = Path("/proc/self/status")
@@ -61,3 +62,19 @@ def test_logins_meeting_in_one_process_hold_one_argon2_memory_at_a_time():
     # one Argon2id hash holds memory_cost (64 MiB); four at once held 256 MiB
     assert _hasher.memory_cost == 65536
     assert grew_mib < 100, f"the process grew {grew_mib:.0f} MiB while four logins met"
+
+
+@pytest.mark.skipif(Trimmer().trim is None or not STATUS.exists(), reason="needs glibc, /proc")
+def test_a_request_that_grew_the_worker_gives_its_freed_memory_back():
+    trimmer = Trimmer(step_mb=16)
+    trimmer.after_request()  # the worker's size after its last request
+    # a request's garbage: 80 MB in 1 KB pieces (malloc's heap, not mmap), freed but for a
+    # piece at the top, so the heap cannot shrink by itself
+    pieces = [bytearray(1024) for _ in range(80_000)]
+    pinned = pieces[-1]
+    del pieces
+    grown = trimmer.rss()
+    assert trimmer.after_request() and trimmer.trims == 1
+    assert grown - trimmer.rss() > 40 * 2**20, "the freed memory stayed resident"
+    assert not trimmer.after_request()  # no growth since: nothing to do
+    del pinned
