@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,7 +37,31 @@ from landreg.registry.codes import normalise_kommunenummer
 MIN_PASSWORD_LENGTH = 12
 TOKEN_DAYS = 90
 MAX_TOKEN_DAYS = 365
-_hasher = PasswordHasher()
+
+
+class OneAtATimeHasher(PasswordHasher):
+    """argon2-cffi's hasher, hashing or verifying one password at a time per process.
+
+    Argon2id holds its ``memory_cost`` (64 MiB by default) for the whole computation; a
+    gunicorn worker with 4 threads took 4 x 64 MiB at once when logins met, which put it
+    over its 400 MB (issue 14). One at a time bounds that to 64 MiB per process; the work is
+    CPU-bound anyway (4 lanes), so a queued login waits about as long as it would have
+    shared the cores. The parameters, and so the strength, are argon2-cffi's defaults."""
+
+    _gate = threading.Lock()
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        """The Argon2id hash of ``password`` (waits for any other hash in this process)."""
+        with self._gate:
+            return super().hash(password, salt=salt)
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:  # noqa: A002
+        """True, or :class:`VerificationError` (waits for any other hash in this process)."""
+        with self._gate:
+            return super().verify(hash, password)
+
+
+_hasher = OneAtATimeHasher()
 
 
 @cache

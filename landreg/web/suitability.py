@@ -228,6 +228,27 @@ RAMP_LEGEND = [{"from": i * 100 / 6, "to": (i + 1) * 100 / 6,
                 "colour": "#" + "".join(f"{int(v):02x}" for v in c)} for i, c in enumerate(RAMP)]
 
 
+#: Rows coloured at a time: the overlay (~4 M cells at 100 m) in one go took ~36 bytes of
+#: temporaries per cell (int64 indices, a float64 RGB copy) — 150 MB at the top of a request.
+OVERLAY_ROWS = 256
+
+
+def overlay_rgba(data: np.ndarray) -> np.ndarray:
+    """Scores 0–100 (NaN: none) as RGBA bands (4, h, w) in :data:`RAMP`'s colours, NaN
+    transparent; coloured :data:`OVERLAY_ROWS` rows at a time, so the temporaries stay a few
+    MB whatever the size (the result itself is 4 bytes per cell)."""
+    lut = RAMP.astype(np.uint8)
+    h, w = data.shape
+    rgba = np.empty((4, h, w), dtype=np.uint8)
+    for r0 in range(0, h, OVERLAY_ROWS):
+        block = data[r0:r0 + OVERLAY_ROWS]
+        idx = np.clip((np.nan_to_num(block) / 100 * len(RAMP)).astype(np.intp), 0,
+                      len(RAMP) - 1)
+        rgba[:3, r0:r0 + OVERLAY_ROWS] = lut[idx].transpose(2, 0, 1)
+        rgba[3, r0:r0 + OVERLAY_ROWS] = np.where(np.isnan(block), 0, 170)
+    return rgba
+
+
 def _surface_png(profile: str, weights: dict[str, float] | None) -> tuple[bytes, list]:
     """The overlay and its bounds: cached next to the default surface, in memory for custom
     weights (never written)."""
@@ -248,10 +269,8 @@ def _surface_png(profile: str, weights: dict[str, float] | None) -> tuple[bytes,
     reproject(surface.data, data, src_transform=grid.transform, src_crs="EPSG:25833",
               src_nodata=np.nan, dst_transform=dst_t, dst_crs="EPSG:3857",
               dst_nodata=np.nan, resampling=Resampling.average)
-    idx = np.clip((np.nan_to_num(data) / 100 * len(RAMP)).astype(int), 0, len(RAMP) - 1)
-    rgba = np.zeros((4, h, w), dtype=np.uint8)
-    rgba[:3] = RAMP[idx].transpose(2, 0, 1).astype(np.uint8)
-    rgba[3] = np.where(np.isnan(data), 0, 170).astype(np.uint8)
+    rgba = overlay_rgba(data)
+    del data
     with MemoryFile() as mem:
         with mem.open(driver="PNG", width=w, height=h, count=4, dtype="uint8") as ds:
             ds.write(rgba)

@@ -9,6 +9,7 @@ import signal
 import stat
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -67,6 +68,10 @@ def test_one_login_holds_on_every_worker_and_across_restarts_and_nobody_is_root(
     srv = server_factory(database_url, workers=4)
     if os.geteuid() == 0:  # started as root, as `make run` on a fresh machine does
         check_nobody_is_root(srv, 4)
+    if "MALLOC_ARENA_MAX" not in os.environ:  # issue 14: 2 malloc arenas, not 8 per core
+        for pid in children(srv.pid):
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert b"MALLOC_ARENA_MAX=2" in environ, pid
     web = login(srv.url, planner)
     cookies = web.cookies.get_dict()
     assert [who(srv.url, cookies) for _ in range(40)] == [planner] * 40

@@ -1,0 +1,80 @@
+"""What one request may hold at its top (issue 14: "each server worker under 400 MB"): the two
+transient peaks found by logging each worker's VmHWM per request under the browser suite —
+the suitability overlay's colouring and Argon2 hashes meeting in one worker's threads."""
+
+from __future__ import annotations
+
+import threading
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from landreg.auth.users import _hasher
+from landreg.memtrim import Trimmer
+from landreg.web.suitability import RAMP, overlay_rgba
+
+STATUS = Path("/proc/self/status")
+
+
+def _kib(field: str) -> int:
+    for line in STATUS.read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} in {STATUS}")
+
+
+def test_the_overlay_is_coloured_without_whole_size_temporaries():
+    rng = np.random.default_rng(14)
+    data = (rng.random((4096, 1024), dtype=np.float32) * 110 - 5).astype(np.float32)
+    data[rng.random(data.shape) < 0.2] = np.nan
+    tracemalloc.start()
+    try:
+        rgba = overlay_rgba(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # the result is 4 bytes per cell; coloured in one go it took ~50 (int64 indices, float64 RGB)
+    assert peak < 6 * data.size, f"{peak / data.size:.1f} bytes per cell at the top"
+    idx = np.clip((np.nan_to_num(data) / 100 * len(RAMP)).astype(int), 0, len(RAMP) - 1)
+    assert np.array_equal(rgba[:3], RAMP[idx].transpose(2, 0, 1).astype(np.uint8))
+    assert np.array_equal(rgba[3], np.where(np.isnan(data), 0, 170))
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
+def test_logins_meeting_in_one_process_hold_one_argon2_memory_at_a_time():
+    stored = _hasher.hash("correct horse battery staple")
+    start = threading.Barrier(4)
+
+    def login() -> None:
+        start.wait()
+        _hasher.verify(stored, "correct horse battery staple")
+
+    Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again from now
+    before = _kib("VmRSS")
+    threads = [threading.Thread(target=login) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    grew_mib = (_kib("VmHWM") - before) / 1024
+    # one Argon2id hash holds memory_cost (64 MiB); four at once held 256 MiB
+    assert _hasher.memory_cost == 65536
+    assert grew_mib < 100, f"the process grew {grew_mib:.0f} MiB while four logins met"
+
+
+@pytest.mark.skipif(Trimmer().trim is None or not STATUS.exists(), reason="needs glibc, /proc")
+def test_a_request_that_grew_the_worker_gives_its_freed_memory_back():
+    trimmer = Trimmer(step_mb=16)
+    trimmer.after_request()  # the worker's size after its last request
+    # a request's garbage: 80 MB in 1 KB pieces (malloc's heap, not mmap), freed but for a
+    # piece at the top, so the heap cannot shrink by itself
+    pieces = [bytearray(1024) for _ in range(80_000)]
+    pinned = pieces[-1]
+    del pieces
+    grown = trimmer.rss()
+    assert trimmer.after_request() and trimmer.trims == 1
+    assert grown - trimmer.rss() > 40 * 2**20, "the freed memory stayed resident"
+    assert not trimmer.after_request()  # no growth since: nothing to do
+    del pinned
