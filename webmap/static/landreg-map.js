@@ -516,11 +516,14 @@
     setPresent(params.get('present') === '1', true);
     var z = parseInt(params.get('z'), 10), lat = parseFloat(params.get('lat')),
         lon = parseFloat(params.get('lon'));
+    // the first view is set, not animated: a zoom still running when the page says it has
+    // loaded took back the view of a click made right then (a popup opened at zoom 14 ended at
+    // the region's zoom, under the buttons)
     if (!isNaN(z) && !isNaN(lat) && !isNaN(lon)) {
-      map.setView([lat, lon], z);
+      map.setView([lat, lon], z, {animate: false});
     } else if (cfg.regionBounds) {  // the whole region, as large as the screen allows
       map.options.zoomSnap = 0.25;
-      map.fitBounds(cfg.regionBounds, {padding: [8, 8]});
+      map.fitBounds(cfg.regionBounds, {padding: [8, 8], animate: false});
     }
   }
 
