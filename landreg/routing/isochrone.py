@@ -104,25 +104,84 @@ def zones(net: Network, seconds: np.ndarray, minutes: list[int], res: float = GR
 
 def _polygon(points: list[np.ndarray], offsets: list[np.ndarray]) -> shapely.Geometry:
     """contourpy's filled polygons (each an outer ring and its holes) as one simplified
-    (Multi)Polygon. The rings are simplified as lines: GEOS simplifies a polygon by
-    re-noding it (buffer(0)), 20 times slower here. The result is checked, and a pinched neck
-    (rare) gets the topology-preserving simplification of the whole instead."""
+    (Multi)Polygon. The rings are simplified as lines, all at once (:func:`simplify_rings`):
+    GEOS simplifies a polygon by re-noding it (buffer(0)), 20 times slower here, and even its
+    line simplification cost half of a cold isochrone. The result is checked, and a pinched
+    neck (rare) gets the topology-preserving simplification of the whole instead."""
     ring_xy = [p[o[k]:o[k + 1]] for p, o in zip(points, offsets, strict=True)
                for k in range(len(o) - 1)]
     owner = np.repeat(np.arange(len(points)), [len(o) - 1 for o in offsets])
     outer = np.concatenate([[True] + [False] * (len(o) - 2) for o in offsets])
-    rings = shapely.linearrings(np.concatenate(ring_xy), indices=np.repeat(
-        np.arange(len(ring_xy)), [len(r) for r in ring_xy]))
-    simple = shapely.simplify(rings, SIMPLIFY_M)
+    xy = np.concatenate(ring_xy)
+    ends = np.cumsum([len(r) for r in ring_xy])
+    starts = np.r_[0, ends[:-1]]
+    ring = np.repeat(np.arange(len(ring_xy)), ends - starts)
+    keep = simplify_rings(xy, starts, ends, SIMPLIFY_M)
     # a ring simplified below a triangle is gone; an outer ring takes its holes with it
-    ok = shapely.get_num_coordinates(simple) >= 4
+    ok = np.bincount(ring[keep], minlength=len(ring_xy)) >= 4
     ok &= ok[outer][owner]
-    polys = shapely.polygons(simple[ok], indices=np.unique(owner[ok], return_inverse=True)[1])
+    sel = keep & ok[ring]
+    simple = shapely.linearrings(xy[sel], indices=np.unique(ring[sel], return_inverse=True)[1])
+    polys = shapely.polygons(simple, indices=np.unique(owner[ok], return_inverse=True)[1])
     area = polys[0] if len(polys) == 1 else shapely.multipolygons(polys)
     if not area.is_valid:
+        rings = shapely.linearrings(xy, indices=ring)
         whole = shapely.multipolygons(shapely.polygons(rings, indices=owner))
         area = shapely.simplify(whole, SIMPLIFY_M, preserve_topology=True)
     return area
 
 
-__all__ = ["CAP_M", "GRID_M", "SIMPLIFY_M", "AccessGrid", "access_grid", "zones"]
+def _firsts(keys: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal ``keys`` starts."""
+    return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else keys
+
+
+def simplify_rings(xy: np.ndarray, starts: np.ndarray, ends: np.ndarray, tol: float
+                   ) -> np.ndarray:
+    """Douglas–Peucker of many closed rings at once: which points of ``xy`` to keep (a mask)
+    so that every point dropped lies within ``tol`` of the kept ring (ring ``k`` is
+    ``xy[starts[k]:ends[k]]``, its last point equal to its first).
+
+    The same vertices as GEOS's simplification (first point, the point farthest from it, then
+    the farthest point of each span beyond ``tol`` until none is), but one span split per
+    step for ALL spans of all rings together: about 20 numpy steps for a 24,000-point contour,
+    2.5 times less CPU than GEOS's recursion point by point."""
+    x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    keep = np.zeros(len(x), dtype=bool)
+    keep[starts] = keep[ends - 1] = True
+    ring = np.repeat(np.arange(len(starts)), ends - starts)
+    d0 = np.hypot(x - x[starts][ring], y - y[starts][ring])
+    far = np.flatnonzero(d0 == np.maximum.reduceat(d0, starts)[ring])
+    keep[far[_firsts(ring[far])]] = True
+    idx = np.flatnonzero(~keep)   # points not decided yet, in order ...
+    kept = np.flatnonzero(keep)
+    pos = np.searchsorted(kept, idx)
+    a, b = kept[pos - 1], kept[pos]  # ... and their span's kept ends
+    tol2 = tol * tol
+    while idx.size:
+        ax, ay = x[a], y[a]
+        abx, aby = x[b] - ax, y[b] - ay
+        apx, apy = x[idx] - ax, y[idx] - ay
+        ab2 = abx * abx + aby * aby
+        r = np.clip((apx * abx + apy * aby) / np.where(ab2 > 0, ab2, 1.0), 0.0, 1.0)
+        qx, qy = apx - r * abx, apy - r * aby
+        d = qx * qx + qy * qy  # squared distance to the span's segment
+        span_at = _firsts(a)
+        dmax = np.maximum.reduceat(d, span_at)
+        span = np.repeat(np.arange(len(span_at)), np.diff(np.r_[span_at, len(idx)]))
+        live = (dmax > tol2)[span]  # spans within tol are done: their points dropped
+        cand = np.flatnonzero((d == dmax[span]) & live)
+        first = cand[_firsts(span[cand])]
+        new = np.full(len(span_at), -1)
+        new[span[first]] = idx[first]
+        keep[idx[first]] = True
+        live[first] = False
+        nv = new[span][live]
+        idx, a, b = idx[live], a[live], b[live]
+        before = idx < nv
+        a, b = np.where(before, a, nv), np.where(before, nv, b)
+    return keep
+
+
+__all__ = ["CAP_M", "GRID_M", "SIMPLIFY_M", "AccessGrid", "access_grid", "simplify_rings",
+           "zones"]
