@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -185,18 +186,19 @@ def plot_page(plot_id: int) -> str | tuple[str, int]:
     return render_template("plot.html", plot=plot, p=plot["properties"], parts=parts,
                            drive_min=plot["properties"]["drive_min"],
                            dist_m=plot_distances(plot_id), scores=scores,
-                           settlement_note=bool(scores) and _weighs_settlements(),
+                           settlement_note=bool(scores) and weighs_settlements(),
                            **_page_context(lang))
 
 
-def _weighs_settlements() -> bool:
-    """Whether a profile weighs a criterion resting on settlement points (the plot page then
-    states that limitation under the points)."""
+def weighs_settlements(profiles: Iterable[str] | None = None) -> bool:
+    """Whether a profile (of ``profiles``, default all) weighs a criterion resting on
+    settlement points (the plot page and the factsheet then state that limitation)."""
     from landreg.web.suitability import suitability
 
     s = suitability()
+    chosen = s.profiles.values() if profiles is None else [s.profiles[p] for p in profiles]
     return any(w > 0 and s.catalogue.criteria[cid].settlement_points
-               for p in s.profiles.values() for cid, w in p.weights.items())
+               for p in chosen for cid, w in p.weights.items())
 
 
 def plot_distances(plot_id: int) -> dict[str, float | None]:

@@ -117,3 +117,20 @@ def test_the_limitation_is_stated_where_the_criteria_are_shown(client, lang, wor
         "settlement_note"] is True
     page = client.get(f"/plots/{top[0]['plot_id']}?lang={lang}").get_data(as_text=True)
     assert 'id="scores"' in page and 'id="settlements-note"' in page and words in page
+
+
+@pytest.mark.parametrize("lang, words", [("nb", "N1000 mangler de fleste tettstedsflatene"),
+                                         ("en", "N1000 lacks most built-up shapes")])
+def test_the_factsheet_states_the_limitation_under_its_purposes(client, lang, words) -> None:
+    """The factsheet shows the plot's best purposes, whose scores weigh the centre and
+    built-up criteria: the same note as the plot page, on its one page."""
+    import io
+
+    from pypdf import PdfReader
+
+    top = client.get("/api/rankings/logistics?top=1").get_json()["items"][0]["plot_id"]
+    res = client.get(f"/plots/{top}/factsheet.pdf?lang={lang}")
+    assert res.status_code == 200
+    reader = PdfReader(io.BytesIO(res.data))
+    assert len(reader.pages) == 1
+    assert words in " ".join(reader.pages[0].extract_text().split())
