@@ -62,9 +62,37 @@ def _reference() -> dict[str, dict[str, Any]]:
     sess = session()
     water = reference_collection(sess, "rivers", simplify_m=20)
     water["features"] += reference_collection(sess, "lakes", simplify_m=20)["features"]
-    return {"water": water,
+    return {"water": water, "settlements": settlement_collection(),
             **{k: reference_collection(sess, k, simplify_m=20)
                for k in ("roads", "rail", "stations", "built_up", "power_lines")}}
+
+
+def settlement_collection() -> dict[str, Any]:
+    """The settlement points the centre, built-up and farmland criteria use (CRS84): name,
+    kind, disc radius and whether the disc stands in for a built-up shape N1000 lacks
+    (``stands_in``). Read from the criteria's own source and rule
+    (:func:`landreg.scoring.build.settlement_points`), so the map shows what the scores
+    assume; the same for every request, so kept per process."""
+    cache = current_app.extensions.setdefault("landreg_map_cache", {})
+    if "settlements" not in cache:
+        from landreg.scoring.build import settlement_points, settlements_spec
+        from landreg.scoring.catalogue import load_catalogue
+
+        cat = load_catalogue(settings().layers_dir / "criteria.yaml")
+        spec = settlements_spec(cat)
+        features = []
+        if spec is not None:
+            points = settlement_points(cat, spec).to_crs(4326)
+            for r in points.itertuples():
+                features.append({
+                    "type": "Feature", "geometry": {"type": "Point", "coordinates": [
+                        round(r.geometry.x, 5), round(r.geometry.y, 5)]},
+                    "properties": {"name": r.name, "kind": r.kind,
+                                   "radius_m": float(r.radius_m),
+                                   "stands_in": bool(r.stands_in)}})
+        cache["settlements"] = {"type": "FeatureCollection", "features": features,
+                                "attribution": "© Kartverket (N1000, CC BY 4.0)"}
+    return cache["settlements"]
 
 
 def _regional_components(lang: str) -> dict[str, str]:

@@ -134,3 +134,29 @@ def test_the_factsheet_states_the_limitation_under_its_purposes(client, lang, wo
     reader = PdfReader(io.BytesIO(res.data))
     assert len(reader.pages) == 1
     assert words in " ".join(reader.pages[0].extract_text().split())
+
+
+@pytest.mark.parametrize("lang, layer, words", [
+    ("nb", "Tettsteder (stiplet sirkel: omtrentlig)",
+     "Flisa (tettsted), omtrentlig: N1000 har ingen tettstedsflate her"),
+    ("en", "Built-up areas (dashed circle: approximate)",
+     "Flisa (settlement), approximate: N1000 has no built-up shape here")])
+def test_the_map_shows_the_settlement_points_the_criteria_use(client, catalogue, lang, layer,
+                                                              words) -> None:
+    """The map's built-up layer: N1000's shapes, every settlement point labelled, and the
+    disc the criteria use where a point stands in for a missing shape, its tooltip saying it
+    is approximate — the same points and radii as the criteria's built-up areas."""
+    from landreg.scoring.build import settlement_points
+
+    html = client.get(f"/map?lang={lang}").get_data(as_text=True)
+    points = settlement_points(catalogue, _spec(catalogue))
+    lone = points[points["stands_in"].to_numpy()]
+    # the criteria's discs: every shape-less place, Flisa among them, none for Kongsvinger
+    assert "Flisa" in set(lone["name"]) and "Kongsvinger" not in set(lone["name"])
+    assert len(settlements(catalogue, _spec(catalogue))) == len(lone) + 5  # + the 5 shapes
+    assert html.count('"className": "landreg-settlement"') == len(lone)
+    assert html.count('class=\\"settlement-label\\"') + html.count(
+        'class="settlement-label"') == len(points)
+    for r in lone.itertuples():
+        assert f'"radius": {r.radius_m}' in html
+    assert layer in html and words in html
