@@ -92,13 +92,14 @@ def zones(net: Network, seconds: np.ndarray, minutes: list[int], res: float = GR
     out: dict[int, shapely.Geometry] = {}
     top = max(minutes) * 60.0
     # one crop for all the minutes: the cells whose vertex is reached within the largest
-    reached = (s[grid.nearest] <= top) & (grid.dist <= cap)
+    at = s[grid.nearest]  # each cell's vertex's seconds, gathered once
+    reached = (at <= top) & (grid.dist <= cap)
     if not reached.any():
         return out
     rows, cols = np.flatnonzero(reached.any(axis=1)), np.flatnonzero(reached.any(axis=0))
     r0, r1 = max(rows[0] - 1, 0), min(rows[-1] + 2, len(grid.ys))
     c0, c1 = max(cols[0] - 1, 0), min(cols[-1] + 2, len(grid.xs))
-    field = s[grid.nearest[r0:r1, c0:c1]] + grid.leg[r0:r1, c0:c1]
+    field = at[r0:r1, c0:c1] + grid.leg[r0:r1, c0:c1]
     gen = contourpy.contour_generator(grid.xs[c0:c1], grid.ys[r0:r1], field,
                                       fill_type=contourpy.FillType.OuterOffset)
     for m in sorted(set(minutes), reverse=True):
