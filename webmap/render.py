@@ -80,11 +80,12 @@ class TextTooltip(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, text: str, *, sticky: bool = True) -> None:
+    def __init__(self, text: str, *, sticky: bool = True, class_name: str | None = None
+                 ) -> None:
         super().__init__()
         self._name = "TextTooltip"
         self.text = "" if text is None else str(text)
-        self.options = {"sticky": sticky}
+        self.options = {"sticky": sticky, **({"className": class_name} if class_name else {})}
 
 
 class Attribution(MacroElement):
@@ -157,7 +158,8 @@ def _add_reference(m: folium.Map, reference: dict[str, dict[str, Any]], lang: st
          lambda f: {"color": styles.WATER, "fillColor": styles.WATER, "fillOpacity": 0.8,
                     "weight": 1}),
         ("built_up", t["built_up"], False,
-         lambda f: {"color": "#b0a08a", "fillColor": "#d9cbb0", "fillOpacity": 0.5, "weight": 1}),
+         lambda f: {"color": styles.BUILT_UP_EDGE, "fillColor": styles.BUILT_UP_FILL,
+                    "fillOpacity": 0.5, "weight": 1}),
         ("roads", t["roads"], True, styles.road_style),
         ("rail", t["rail"], True, lambda f: dict(styles.RAIL_CASING)),
         ("power_lines", t["power_lines"], False,
@@ -168,6 +170,8 @@ def _add_reference(m: folium.Map, reference: dict[str, dict[str, Any]], lang: st
             continue
         group = folium.FeatureGroup(name=name, show=show)
         folium.GeoJson(reference[key], style_function=style, interactive=False).add_to(group)
+        if key == "built_up":
+            _add_settlements(group, reference.get("settlements"), lang)
         if key == "rail":  # the railway symbol: white dashes on a black line
             folium.GeoJson(reference[key], style_function=lambda f: dict(styles.RAIL_DASHES),
                            interactive=False).add_to(group)
@@ -184,6 +188,34 @@ def _add_reference(m: folium.Map, reference: dict[str, dict[str, Any]], lang: st
         group.add_to(m)
 
 
+def _add_settlements(group: folium.FeatureGroup, settlements: dict[str, Any] | None,
+                     lang: str) -> None:
+    """The settlement points of the built-up criteria, each labelled with its name; where the
+    point stands in for a built-up shape N1000 lacks, the disc the criteria use (dashed),
+    whose tooltip states that it is approximate and why."""
+    from landreg.i18n import fmt_number, t, value_label
+
+    for f in (settlements or {}).get("features", []):
+        lon, lat = f["geometry"]["coordinates"][:2]
+        p = f["properties"]
+        name = str(p.get("name") or "")
+        if p.get("stands_in"):
+            disc = folium.Circle((lat, lon), radius=float(p["radius_m"]),
+                                 color=styles.SETTLEMENT_EDGE, weight=1.5, dash_array="4 4",
+                                 fill=True, fill_color=styles.SETTLEMENT_FILL,
+                                 fill_opacity=0.35, class_name="landreg-settlement")
+            TextTooltip(t("settlement_disc", lang, name=name,
+                          kind=value_label("settlement_kind", p.get("kind"), lang),
+                          radius=fmt_number(p["radius_m"], 0, lang)),
+                        class_name="landreg-note-tooltip").add_to(disc)
+            disc.add_to(group)
+        folium.Marker(
+            (lat, lon), interactive=False, keyboard=False,  # a label, not a control
+            icon=folium.DivIcon(html=f'<div class="settlement-label">{escape(name)}</div>',
+                                icon_size=(120, 16), icon_anchor=(60, 8)),
+        ).add_to(group)
+
+
 def regional_map(kommuner: dict[str, Any], reference: dict[str, dict[str, Any]],
                  lang: str = "nb") -> folium.Map:
     """The regional map: offline background, kommuner, reference layers, layer switcher.
@@ -198,7 +230,8 @@ def regional_map(kommuner: dict[str, Any], reference: dict[str, dict[str, Any]],
         ``label_point`` (lat, lon).
     reference:
         FeatureCollections (CRS84) keyed ``water``, ``roads``, ``rail``, ``stations``,
-        ``built_up``, ``power_lines`` (any may be missing).
+        ``built_up``, ``settlements`` (drawn with ``built_up``), ``power_lines`` (any may be
+        missing).
     """
     m = base_map(lang)
     _add_background(m, kommuner, lang)

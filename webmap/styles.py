@@ -17,6 +17,12 @@ PURPOSE_COLOURS = {
 }
 LAND = "#f2efe6"
 WATER = "#a6cee3"
+#: Built-up areas: N1000's shapes solid; a settlement point's disc standing in for a missing
+#: shape in the same colours, dashed (approximate).
+BUILT_UP_EDGE = "#b0a08a"
+BUILT_UP_FILL = "#d9cbb0"
+SETTLEMENT_EDGE = "#8c7a5f"
+SETTLEMENT_FILL = BUILT_UP_FILL
 #: Kommune borders: purple dash-dot, never mistaken for the railway (black with white dashes).
 KOMMUNE_BORDER = "#7b5aa6"
 KOMMUNE_DASH = "12 4 2 4"

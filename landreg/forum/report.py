@@ -241,9 +241,11 @@ def comparison_pdf(session: Session, c: dict[str, Any], words: dict[str, Any],
 
 
 def factsheet_pdf(session: Session, plot: dict[str, Any], scores: list[dict[str, Any]],
-                  drive: list[dict[str, Any]] | None = None, lang: str = "nb") -> bytes:
+                  drive: list[dict[str, Any]] | None = None, lang: str = "nb",
+                  settlement_note: bool = False) -> bytes:
     """One page for an investor: the plot's facts, drive minutes, its best purposes and a
-    map."""
+    map; ``settlement_note``: those purposes weigh criteria resting on settlement points
+    (their limitation is stated under the scores)."""
     s = _styles()
     p = plot["properties"]
     minutes = [f"{r['name_nb'] if lang == 'nb' else r['name_en']} "
@@ -270,8 +272,10 @@ def factsheet_pdf(session: Session, plot: dict[str, Any], scores: list[dict[str,
     story += [_table(facts, [4 * cm, 13 * cm]), Spacer(1, 0.3 * cm)]
     if p.get("description"):
         story += [paragraph(p["description"], s["Normal"]), Spacer(1, 0.2 * cm)]
-    story += [_table(best, [8 * cm, 3 * cm]), Spacer(1, 0.3 * cm),
-              Image(io.BytesIO(png), width=16 * cm, height=9.6 * cm),
+    story.append(_table(best, [8 * cm, 3 * cm]))
+    if settlement_note and scores:
+        story.append(paragraph(t("criteria_settlements_note", lang), s["Italic"]))
+    story += [Spacer(1, 0.3 * cm), Image(io.BytesIO(png), width=16 * cm, height=9.6 * cm),
               paragraph(t("forum_drive_note", lang), s["Italic"]),
               paragraph(attribution(lang), s["Italic"])]
     return _doc(p["name"], story)

@@ -81,26 +81,60 @@ def _select(frame: gpd.GeoDataFrame, where: list[dict[str, list]] | None) -> gpd
     return frame[keep]
 
 
-def settlements(catalogue: Catalogue, spec: dict[str, Any]) -> gpd.GeoDataFrame:
-    """Built-up areas: the ``polygons`` layer's shapes, plus a disc around each settlement
-    point of ``points`` (radius by its ``type_field`` value, ``radius_m``) that lies farther
-    than ``covered_m`` from every shape — the points stand in for the shapes the source
-    lacks; a point near a shape is that town's label, and the shape is the better data."""
+def settlement_points(catalogue: Catalogue, spec: dict[str, Any]) -> gpd.GeoDataFrame:
+    """The settlement points of ``points`` whose ``type_field`` has a radius (``radius_m``),
+    with columns ``name`` (the ``name_field``, default ``navn``), ``kind`` (the type),
+    ``radius_m`` and ``stands_in``: the point lies farther than ``covered_m`` from every shape
+    of ``polygons``, so a disc of its radius stands in for the built-up area the source lacks
+    (a point near a shape is that town's label, and the shape is the better data). The
+    criteria and the map's built-up layer both read this."""
     for key in ("points", "polygons", "type_field", "radius_m"):
         if key not in spec:
             raise LayerError(f"settlements: {key} is missing (see the settlements block of "
                              "criteria.yaml)", field="settlements")
-    shapes = _read(catalogue.source, spec["polygons"])
-    shapes = shapes[shapes.geometry.notna() & ~shapes.geometry.is_empty]
     points = _read(catalogue.source, spec["points"])
     radius = points[spec["type_field"]].map({k: float(v) for k, v in spec["radius_m"].items()})
-    points = points[radius.notna().to_numpy()]
-    radius = radius[radius.notna()]
+    ok = radius.notna().to_numpy()
+    shapes = _shapes(catalogue, spec)
+    name_field = spec.get("name_field", "navn")
+    out = gpd.GeoDataFrame({
+        "name": points[name_field].to_numpy()[ok] if name_field in points else None,
+        "kind": points[spec["type_field"]].to_numpy()[ok],
+        "radius_m": radius.to_numpy()[ok]}, geometry=points.geometry.to_numpy()[ok], crs=CRS)
     if len(shapes):
-        near = points.geometry.distance(shapes.geometry.union_all()).to_numpy()
-        lone = near > float(spec.get("covered_m", 0))
-        points, radius = points[lone], radius[lone]
-    discs = gpd.GeoDataFrame(geometry=points.geometry.buffer(radius.to_numpy()), crs=CRS)
+        near = out.geometry.distance(shapes.geometry.union_all()).to_numpy()
+        out["stands_in"] = near > float(spec.get("covered_m", 0))
+    else:
+        out["stands_in"] = True
+    return out
+
+
+def _shapes(catalogue: Catalogue, spec: dict[str, Any]) -> gpd.GeoDataFrame:
+    shapes = _read(catalogue.source, spec["polygons"])
+    return shapes[shapes.geometry.notna() & ~shapes.geometry.is_empty]
+
+
+def settlements_spec(catalogue: Catalogue) -> dict[str, Any] | None:
+    """The ``settlements`` block the criteria use (the first criterion resting on settlement
+    points), or None when none does."""
+    for c in catalogue.criteria.values():
+        if c.settlement_points:
+            for key in ("layer", "near"):
+                spec = c.build.get(key)
+                for x in spec if isinstance(spec, list) else [spec]:
+                    if isinstance(x, dict) and "settlements" in x:
+                        return x["settlements"]
+    return None
+
+
+def settlements(catalogue: Catalogue, spec: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Built-up areas: the ``polygons`` layer's shapes, plus a disc around each settlement
+    point that stands in for a missing shape (:func:`settlement_points`)."""
+    points = settlement_points(catalogue, spec)
+    points = points[points["stands_in"].to_numpy()]
+    discs = gpd.GeoDataFrame(geometry=points.geometry.buffer(points["radius_m"].to_numpy()),
+                             crs=CRS)
+    shapes = _shapes(catalogue, spec)
     return gpd.GeoDataFrame(pd.concat([shapes[["geometry"]], discs], ignore_index=True),
                             crs=CRS)
 

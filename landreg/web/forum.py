@@ -324,6 +324,7 @@ def factsheet(plot_id: int) -> Response:
     from landreg.forum.compare import drive_rows
     from landreg.forum.report import factsheet_pdf
     from landreg.i18n import pick_lang
+    from landreg.web.pages import weighs_settlements
 
     # public fields always (it is a handout); planners may print one of an unpublished plot
     plot = fetch_one(session(), plot_id, public=True,
@@ -331,8 +332,12 @@ def factsheet(plot_id: int) -> Response:
     scores = suitability().plot_scores(session(), plot_id)
     drive = drive_rows(session(), suitability(), [plot_id])
     session().commit()
+    # the purposes shown (the best three) may rest on settlement points: say so, as the
+    # plot page and the comparison do
+    note = weighs_settlements([sc["profile"] for sc in scores[:3]])
     return _pdf(factsheet_pdf(session(), plot, scores, drive,
-                              pick_lang(request.args.get("lang"))), f"faktaark-{plot_id}")
+                              pick_lang(request.args.get("lang")), settlement_note=note),
+                f"faktaark-{plot_id}")
 
 
 def _accounts() -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +62,37 @@ def _reference() -> dict[str, dict[str, Any]]:
     sess = session()
     water = reference_collection(sess, "rivers", simplify_m=20)
     water["features"] += reference_collection(sess, "lakes", simplify_m=20)["features"]
-    return {"water": water,
+    return {"water": water, "settlements": settlement_collection(),
             **{k: reference_collection(sess, k, simplify_m=20)
                for k in ("roads", "rail", "stations", "built_up", "power_lines")}}
+
+
+def settlement_collection() -> dict[str, Any]:
+    """The settlement points the centre, built-up and farmland criteria use (CRS84): name,
+    kind, disc radius and whether the disc stands in for a built-up shape N1000 lacks
+    (``stands_in``). Read from the criteria's own source and rule
+    (:func:`landreg.scoring.build.settlement_points`), so the map shows what the scores
+    assume; the same for every request, so kept per process."""
+    cache = current_app.extensions.setdefault("landreg_map_cache", {})
+    if "settlements" not in cache:
+        from landreg.scoring.build import settlement_points, settlements_spec
+        from landreg.scoring.catalogue import load_catalogue
+
+        cat = load_catalogue(settings().layers_dir / "criteria.yaml")
+        spec = settlements_spec(cat)
+        features = []
+        if spec is not None:
+            points = settlement_points(cat, spec).to_crs(4326)
+            for r in points.itertuples():
+                features.append({
+                    "type": "Feature", "geometry": {"type": "Point", "coordinates": [
+                        round(r.geometry.x, 5), round(r.geometry.y, 5)]},
+                    "properties": {"name": r.name, "kind": r.kind,
+                                   "radius_m": float(r.radius_m),
+                                   "stands_in": bool(r.stands_in)}})
+        cache["settlements"] = {"type": "FeatureCollection", "features": features,
+                                "attribution": "© Kartverket (N1000, CC BY 4.0)"}
+    return cache["settlements"]
 
 
 def _regional_components(lang: str) -> dict[str, str]:
@@ -185,18 +214,19 @@ def plot_page(plot_id: int) -> str | tuple[str, int]:
     return render_template("plot.html", plot=plot, p=plot["properties"], parts=parts,
                            drive_min=plot["properties"]["drive_min"],
                            dist_m=plot_distances(plot_id), scores=scores,
-                           settlement_note=bool(scores) and _weighs_settlements(),
+                           settlement_note=bool(scores) and weighs_settlements(),
                            **_page_context(lang))
 
 
-def _weighs_settlements() -> bool:
-    """Whether a profile weighs a criterion resting on settlement points (the plot page then
-    states that limitation under the points)."""
+def weighs_settlements(profiles: Iterable[str] | None = None) -> bool:
+    """Whether a profile (of ``profiles``, default all) weighs a criterion resting on
+    settlement points (the plot page and the factsheet then state that limitation)."""
     from landreg.web.suitability import suitability
 
     s = suitability()
+    chosen = s.profiles.values() if profiles is None else [s.profiles[p] for p in profiles]
     return any(w > 0 and s.catalogue.criteria[cid].settlement_points
-               for p in s.profiles.values() for cid, w in p.weights.items())
+               for p in chosen for cid, w in p.weights.items())
 
 
 def plot_distances(plot_id: int) -> dict[str, float | None]:

@@ -100,3 +100,32 @@ def test_isochrones_hold_exactly_the_points_the_minutes_say(session, net: Networ
         assert (inside == want).all(), (m, int((inside != want).sum()))
         checked += want.sum()
     assert checked > 1000  # points inside the zones, each checked
+
+
+def test_ring_simplification_keeps_what_geos_keeps_and_stays_within_tolerance() -> None:
+    """The isochrones' ring simplification (Douglas–Peucker, the ``simplification`` package):
+    every dropped point within the tolerance of its simplified ring, and as few vertices as
+    GEOS's Douglas–Peucker keeps for the same rings."""
+    import shapely
+
+    from landreg.routing.isochrone import simplify_rings
+
+    rng = np.random.default_rng(3)
+    rings = []
+    for n in (5, 40, 400, 3000, 24000):  # wiggly closed rings, a few hundred metres of noise
+        th = np.linspace(0, 2 * np.pi, n)
+        r = 5000 + rng.normal(0, 80, n).cumsum() * 0.3 + 300 * np.sin(7 * th)
+        xy = np.column_stack([r * np.cos(th), r * np.sin(th)]) + rng.uniform(0, 1e5, 2)
+        xy[-1] = xy[0]
+        rings.append(xy)
+    xy = np.concatenate(rings)
+    ends = np.cumsum([len(r) for r in rings])
+    starts = np.r_[0, ends[:-1]]
+    keep = simplify_rings(xy, starts, ends, 50.0)
+    for r, s, e in zip(rings, starts, ends, strict=True):
+        kept = xy[s:e][keep[s:e]]
+        assert (kept[0] == r[0]).all() and (kept[-1] == r[-1]).all()
+        line = shapely.LineString(kept)
+        assert shapely.distance(shapely.points(r), line).max() <= 50.0 + 1e-6
+        geos = shapely.simplify(shapely.LineString(r), 50.0, preserve_topology=False)
+        assert abs(len(kept) - shapely.get_num_coordinates(geos)) <= 2

@@ -117,3 +117,46 @@ def test_the_limitation_is_stated_where_the_criteria_are_shown(client, lang, wor
         "settlement_note"] is True
     page = client.get(f"/plots/{top[0]['plot_id']}?lang={lang}").get_data(as_text=True)
     assert 'id="scores"' in page and 'id="settlements-note"' in page and words in page
+
+
+@pytest.mark.parametrize("lang, words", [("nb", "N1000 mangler de fleste tettstedsflatene"),
+                                         ("en", "N1000 lacks most built-up shapes")])
+def test_the_factsheet_states_the_limitation_under_its_purposes(client, lang, words) -> None:
+    """The factsheet shows the plot's best purposes, whose scores weigh the centre and
+    built-up criteria: the same note as the plot page, on its one page."""
+    import io
+
+    from pypdf import PdfReader
+
+    top = client.get("/api/rankings/logistics?top=1").get_json()["items"][0]["plot_id"]
+    res = client.get(f"/plots/{top}/factsheet.pdf?lang={lang}")
+    assert res.status_code == 200
+    reader = PdfReader(io.BytesIO(res.data))
+    assert len(reader.pages) == 1
+    assert words in " ".join(reader.pages[0].extract_text().split())
+
+
+@pytest.mark.parametrize("lang, layer, words", [
+    ("nb", "Tettsteder (stiplet sirkel: omtrentlig)",
+     "Flisa (tettsted), omtrentlig: N1000 har ingen tettstedsflate her"),
+    ("en", "Built-up areas (dashed circle: approximate)",
+     "Flisa (settlement), approximate: N1000 has no built-up shape here")])
+def test_the_map_shows_the_settlement_points_the_criteria_use(client, catalogue, lang, layer,
+                                                              words) -> None:
+    """The map's built-up layer: N1000's shapes, every settlement point labelled, and the
+    disc the criteria use where a point stands in for a missing shape, its tooltip saying it
+    is approximate — the same points and radii as the criteria's built-up areas."""
+    from landreg.scoring.build import settlement_points
+
+    html = client.get(f"/map?lang={lang}").get_data(as_text=True)
+    points = settlement_points(catalogue, _spec(catalogue))
+    lone = points[points["stands_in"].to_numpy()]
+    # the criteria's discs: every shape-less place, Flisa among them, none for Kongsvinger
+    assert "Flisa" in set(lone["name"]) and "Kongsvinger" not in set(lone["name"])
+    assert len(settlements(catalogue, _spec(catalogue))) == len(lone) + 5  # + the 5 shapes
+    assert html.count('"className": "landreg-settlement"') == len(lone)
+    assert html.count('class=\\"settlement-label\\"') + html.count(
+        'class="settlement-label"') == len(points)
+    for r in lone.itertuples():
+        assert f'"radius": {r.radius_m}' in html
+    assert layer in html and words in html

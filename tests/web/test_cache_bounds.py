@@ -66,4 +66,4 @@ def test_the_map_page_cache_holds_only_its_fixed_keys(client):
     for lang in ("nb", "en", "de", "xx", "nb-NO", "../"):
         client.get(f"/map?lang={lang}")
     cache = client.application.extensions.get("landreg_map_cache", {})
-    assert set(cache) <= {"nb", "en", "bounds", "places"}
+    assert set(cache) <= {"nb", "en", "bounds", "places", "settlements"}
