@@ -36,6 +36,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
+from cachetools import LRUCache
 from sqlalchemy import (
     Connection,
     Float,
@@ -160,27 +161,34 @@ class Tile:
     cached: bool = False
 
 
+def _cost(entry: tuple[Tile, float]) -> int:
+    """What a cached tile counts against the bound: its bytes and the entry's overhead."""
+    return len(entry[0].body) + _ENTRY_OVERHEAD
+
+
 @dataclass
 class TileCache:
     """Built tiles by filters, public flag and z/x/y, for one value of the change counter.
 
-    Bounded by ``max_bytes`` (least recently used tiles go first); a new counter value
-    empties it, so the memory of tiles nobody can be served again is given back at once.
-    Thread-safe (gunicorn's threads share it)."""
+    Bounded by ``max_bytes`` (least recently used tiles go first: cachetools' LRU sized by
+    each tile's bytes); a new counter value empties it, so the memory of tiles nobody can be
+    served again is given back at once. Thread-safe (gunicorn's threads share it)."""
 
     max_bytes: int = TILE_CACHE_BYTES
     max_age: float = TILE_CACHE_MAX_AGE
     hits: int = 0
     misses: int = 0
-    _items: OrderedDict = field(default_factory=OrderedDict)
-    _size: int = 0
+    _items: LRUCache = field(init=False)
     _generation: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._items = LRUCache(maxsize=max(self.max_bytes, 0), getsizeof=_cost)
 
     @property
     def size(self) -> int:
         """Bytes held (tile bytes plus a fixed overhead per entry)."""
-        return self._size
+        return int(self._items.currsize)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -190,30 +198,21 @@ class TileCache:
         with self._lock:
             if generation != self._generation:
                 self._items.clear()
-                self._size = 0
                 self._generation = generation
             entry = self._items.get(key)
             if entry is None or time.monotonic() - entry[1] > self.max_age:
                 self.misses += 1
                 return None
-            self._items.move_to_end(key)
             self.hits += 1
             return entry[0]
 
     def put(self, generation: str, key: tuple, tile: Tile) -> None:
         """Keep ``tile`` (built after ``generation`` was read) unless it alone is too big."""
-        cost = len(tile.body) + _ENTRY_OVERHEAD
+        entry = (tile, time.monotonic())
         with self._lock:
-            if generation != self._generation or cost > self.max_bytes:
+            if generation != self._generation or _cost(entry) > self.max_bytes:
                 return  # a newer counter was seen meanwhile: this tile may be older than it
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._size -= len(old[0].body) + _ENTRY_OVERHEAD
-            self._items[key] = (tile, time.monotonic())
-            self._size += cost
-            while self._size > self.max_bytes:
-                _k, (gone, _t) = self._items.popitem(last=False)
-                self._size -= len(gone.body) + _ENTRY_OVERHEAD
+            self._items[key] = entry
 
 
 def etag_of(body: bytes) -> str:

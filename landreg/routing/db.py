@@ -11,11 +11,11 @@ the target outwards equals the time towards it.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import shapely
+from cachetools import LRUCache
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -184,24 +184,18 @@ class IsochroneCache:
 
     def __init__(self, entries: int = 64) -> None:
         self.entries = entries
-        self._items: OrderedDict = OrderedDict()
+        self._items: LRUCache = LRUCache(maxsize=entries)
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> dict[str, Any] | None:
         """The cached answer or None."""
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            return None
+            return self._items.get(key)
 
     def put(self, key: tuple, value: dict[str, Any]) -> None:
         """Keep ``value``, dropping the least recently used beyond the bound."""
         with self._lock:
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
 
     def clear(self) -> None:
         """Forget everything (the network changed)."""

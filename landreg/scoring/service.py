@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +28,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+from cachetools import LRUCache
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -101,26 +101,26 @@ class CandidateCache:
     entries: int = CANDIDATE_CACHE_ENTRIES
     hits: int = 0
     misses: int = 0
-    _items: OrderedDict = field(default_factory=OrderedDict)
+    _items: LRUCache = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._items = LRUCache(maxsize=self.entries)
 
     def get(self, key: tuple) -> gpd.GeoDataFrame | None:
         """The cached answer for ``key`` (counted as a hit), or None (counted as a miss)."""
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return self._items[key].copy()
-            self.misses += 1
-            return None
+            frame = self._items.get(key)
+            if frame is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            return frame.copy()
 
     def put(self, key: tuple, frame: gpd.GeoDataFrame) -> None:
         """Keep ``frame`` under ``key``, dropping the least recently used beyond the bound."""
         with self._lock:
             self._items[key] = frame.copy()
-            self._items.move_to_end(key)
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
 
 
 @dataclass
