@@ -354,16 +354,16 @@ def item(collection_id: str, feature_id: str) -> Response | str:
     args = request.args.to_dict()
     params.check_known(args, ["f", "crs"])
     srid = params.output_srid(args, "crs", ogc=True)
+    links = [
+        _link("self", "ogc.item", "application/geo+json", collection_id=collection_id,
+              feature_id=feature_id),
+        _link("collection", "ogc.collection", collection_id=collection_id),
+    ]
     if collection_id == "plots":
         if not feature_id.isdigit() or len(feature_id) > 18:
             raise NotFound(key="err_no_plot", params={"id": feature_id[:100]},
                            field="featureId", value=feature_id)
         feature_json = fetch_one_json(engine(), int(feature_id), public=True, srid=srid)
-        links = [
-            _link("self", "ogc.item", "application/geo+json", collection_id=collection_id,
-                  feature_id=feature_id),
-            _link("collection", "ogc.collection", collection_id=collection_id),
-        ]
         if not _wants_html():  # the hot path: PostgreSQL's bytes, with the links added
             return geojson_bytes_response(
                 feature_json[:-1] + b',"links":' + compact_json(links) + b"}", srid)
@@ -375,11 +375,7 @@ def item(collection_id: str, feature_id: str) -> Response | str:
             raise NotFound(key="err_no_kommune", params={"value": feature_id[:100]},
                            field="featureId", value=feature_id)
         feature = found[0]
-    feature["links"] = [
-        _link("self", "ogc.item", "application/geo+json", collection_id=collection_id,
-              feature_id=feature_id),
-        _link("collection", "ogc.collection", collection_id=collection_id),
-    ]
+    feature["links"] = links
     if _wants_html():
         return render_template("ogc/item.html", body=feature, collection_id=collection_id,
                                json=json)
