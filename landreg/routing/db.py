@@ -130,8 +130,8 @@ def refresh_reach(session: Session, net: Network) -> int:
     (registry/distances.py) are refreshed with them."""
     from landreg.registry import distances
 
-    load(session, net)
-    distances.refresh(session)
+    if not load(session, net):  # a load refreshes the distances itself
+        distances.refresh(session)
     last = list(net.targets)[-1]
     if not session.execute(text("SELECT EXISTS (SELECT 1 FROM plot p WHERE "  # noqa: S608
                                 + _STALE_WHERE + ")"), {"v": net.version, "last": last}
