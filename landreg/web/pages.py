@@ -76,9 +76,9 @@ def settlement_collection() -> dict[str, Any]:
     cache = current_app.extensions.setdefault("landreg_map_cache", {})
     if "settlements" not in cache:
         from landreg.scoring.build import settlement_points, settlements_spec
-        from landreg.scoring.catalogue import load_catalogue
+        from landreg.web.suitability import suitability
 
-        cat = load_catalogue(settings().layers_dir / "criteria.yaml")
+        cat = suitability().catalogue  # the catalogue the scores were built from
         spec = settlements_spec(cat)
         features = []
         if spec is not None:
