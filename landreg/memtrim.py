@@ -2,12 +2,12 @@
 
 glibc's malloc keeps what a request freed for later allocations; freed pages in the middle of
 its heaps stay resident until ``malloc_trim`` gives them back. Under the browser suite a
-gunicorn worker's RSS settled 20-40 MB higher than what it held (issue 14: "each worker
+server worker's RSS settled 20-40 MB higher than what it held (issue 14: "each worker
 under 400 MB"). :class:`Trimmer` reads the worker's RSS after each request (``pread`` of
 ``/proc/self/statm``, ~2 µs) and calls ``malloc_trim(0)`` (a few ms) only when the RSS has
 grown by ``step`` since the last trim, so the hot path pays nothing measurable and a worker
-does not carry a request's garbage until the next big allocation. gunicorn calls it from its
-``post_request`` hook (landreg/gunicorn_conf.py).
+does not carry a request's garbage until the next big allocation. landreg/served.py calls it after
+every request.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One row per (key, window start) in ``rate_limit``; a hit is a single
 ``INSERT … ON CONFLICT DO UPDATE … RETURNING hits``, so parallel requests (other threads,
-other gunicorn workers, other servers on the same database) cannot both pass a check that
+other server workers, other servers on the same database) cannot both pass a check that
 only one of them should pass. Each hit commits on its own connection, so a request that later
 fails still counts, and a rollback of the caller's work never refunds a hit.
 

@@ -3,8 +3,8 @@
 Creates a separate database on the test server (LANDREG_TEST_SERVER_URL, default the local
 cluster on port 5433), loads the seven kommuner plus one synthetic "rest of Norway" area, and
 100,000 synthetic plots spread over mainland Norway through the real schema (triggers and
-generated columns included). It serves the app with gunicorn and measures two scenarios with
-concurrent keep-alive clients:
+generated columns included). It serves the app with ``landreg serve`` (granian, 4 workers x 4
+threads) and measures two scenarios with concurrent keep-alive clients:
 
   A  OGC API items in a kommune-sized bbox (30 × 30 km around a random plot, limit 100)
   B  the search API: purpose group + minimum area over the whole register (limit 100)
@@ -121,8 +121,9 @@ def kommune_bboxes(url: str, count: int = 200) -> list[str]:
 
 def serve(url: str) -> subprocess.Popen:
     env = dict(os.environ, LANDREG_DATABASE_URL=url)
-    cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "4", "-k", "gthread", "--threads",
-           "4", "-b", f"127.0.0.1:{PORT}", "--log-level", "warning", "landreg.web:create_app()"]
+    env.update(LANDREG_ACCESS_LOG="", LANDREG_LOG_LEVEL="warning")
+    cmd = [str(ROOT / ".venv" / "bin" / "landreg"), "serve", "--port", str(PORT),
+           "--workers", "4", "--threads", "4"]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     for _ in range(100):
         try:
@@ -133,7 +134,7 @@ def serve(url: str) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit("landreg serve did not start")
 
 
 def run(paths: list, seconds: float = SECONDS, clients: int = CLIENTS, port: int = PORT,
@@ -211,7 +212,7 @@ def proc_files(name: str) -> Iterator[tuple[int, str]]:
 
 
 def worker_rss(pid: int) -> list[float]:
-    """RSS (MB) of the direct children of ``pid`` (a gunicorn master's workers), sorted."""
+    """RSS (MB) of the direct children of ``pid`` (a server's workers), sorted."""
     out = []
     for _child, status in proc_files("status"):
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
@@ -279,7 +280,7 @@ def main() -> None:
             run(paths, 1.0)
             for clients in (1, CLIENTS):
                 results[(label, "without indexes", clients)] = run(paths, args.seconds, clients)
-        print(f"\nkeep-alive clients, {args.seconds:g} s per row, gunicorn 4 workers x 4 "
+        print(f"\nkeep-alive clients, {args.seconds:g} s per row, landreg serve 4 workers x 4 "
               f"threads, {os.cpu_count()} cores; 'without' = geometry, sort and count "
               "indexes dropped\n")
         print(f"{'scenario':40} {'variant':16} {'clients':>7} {'requests':>8} {'p50 ms':>7} "

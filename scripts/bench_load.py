@@ -1,10 +1,10 @@
-"""Load test: the production server (gunicorn) against the development server (Werkzeug).
+"""Load test: the production server (granian) against the development server (Werkzeug).
 
 Serves the register `make run` prepared (LANDREG_DATABASE_URL, default the local cluster's
 ``landreg`` database on LANDREG_PG_PORT) with each server at once, each on its own port on
 127.0.0.1 only:
 
-  production   `landreg serve` (gunicorn, as `make run` serves it)
+  production   `landreg serve` (granian, as `make run` serves it)
   development  `landreg serve --dev` (Werkzeug)
   before       optional (``--before DIR``): `landreg serve` from another checkout, e.g. main
                (``git archive main | tar -x -C /tmp/before``), for an A/B on the same run

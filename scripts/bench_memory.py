@@ -2,7 +2,7 @@
 
 Issue 14: "each server worker under 400 MB after the whole browser test suite has run against
 it; caches bounded by size". Creates a test database (migrated, demo region loaded), starts
-``landreg serve`` on it — gunicorn, as ``make run`` serves it (workers 2 x CPUs + 1, 4 threads)
+``landreg serve`` on it — granian, as ``make run`` serves it (workers 2 x CPUs + 1, 4 threads)
 — and runs ``tests/browser`` against that one server (``LANDREG_BROWSER_SERVER``, see
 tests/browser/live.py), twice. Prints each worker's resident memory (RSS, from
 /proc/<pid>/status) when started, after the first pass and after the second, the highest
@@ -42,7 +42,7 @@ PORT = int(os.environ.get("LANDREG_BENCH_PORT", "5097"))
 
 
 def workers(master: int, field: str = "VmRSS") -> dict[int, float]:
-    """RSS (MB) of each direct child of ``master`` (gunicorn's workers); ``VmHWM``: the
+    """RSS (MB) of each direct child of ``master`` (the server's workers); ``VmHWM``: the
     highest RSS each has had (the kernel's own peak, which sampling can miss)."""
     out = {}
     for pid, status in proc_files("status"):
@@ -122,7 +122,7 @@ def main() -> None:
             "postgresql+psycopg://postgres@127.0.0.1:"
             f"{os.environ.get('LANDREG_PG_PORT', '5433')}/postgres")
     from landreg.demo.load import load_demo
-    from tests.browser.live import start_gunicorn
+    from tests.browser.live import start_server
     from tests.conftest import create_database, drop_database
 
     db = create_database("landreg_bench_mem")
@@ -133,7 +133,7 @@ def main() -> None:
             load_demo(s, Settings().demo_gpkg)
         get_engine.cache_clear()
         settings = Settings(database_url=db, scoring_res=200.0)  # the tests' grid
-        srv = start_gunicorn(settings, args.port)
+        srv = start_server(settings, args.port)
         url = srv.url
         time.sleep(2)
         started = workers(srv.pid)
@@ -153,7 +153,7 @@ def main() -> None:
         hwm = workers(srv.pid, "VmHWM")
         pss = {pid: pss_mb(pid) for pid in hwm}
         load1, load5, _ = os.getloadavg()
-        print(f"landreg serve (gunicorn, {len(started)} workers) on {url}; browser suite x"
+        print(f"landreg serve (granian, {len(started)} workers) on {url}; browser suite x"
               f"{args.passes}; {os.cpu_count()} cores, load average {load1:.1f} "
               f"(5 min {load5:.1f})")
         for n, (label, _rss, summary, secs) in enumerate(passes):

@@ -5,7 +5,7 @@ Loads N synthetic plots (default 10,000) into a benchmark database through landr
 virtualenvs under .local/bench (git-ignored; once), and serves the table four ways, all on
 127.0.0.1:
 
-  landreg   as ``make run`` serves it (``landreg serve``: gunicorn, its default workers)
+  landreg   as ``make run`` serves it (``landreg serve``: granian, its default workers)
   pygeoapi  gunicorn 4 workers x 4 threads, PostgreSQL provider (config generated)
   tipg      uvicorn, 4 workers
   before    optional (``--before DIR``): landreg from another checkout, e.g. an older commit

@@ -8,11 +8,11 @@ Loads 100,000 synthetic plots over mainland Norway into a separate database (the
    that made PostgreSQL clip every plot twice), interleaved over the same random tiles at
    z 8, 9 and 12: PostgreSQL CPU per tile (the backend's /proc/<pid>/stat) and p50/p95/p99.
    ``--explain`` also prints EXPLAIN (ANALYZE, BUFFERS) of a z 8, z 9 and z 12 tile.
-2. **The server**, ``landreg serve`` (gunicorn, 4 workers × 4 threads, as ``make run``
+2. **The server**, ``landreg serve`` (granian, 4 workers × 4 threads, as ``make run``
    serves it), with its tile cache (``LANDREG_TILE_CACHE_MB``, default) and the named
    alternative **without** it (``LANDREG_TILE_CACHE_MB=0``: every tile built by PostGIS), in
    alternating rounds over the same random tiles at z 8–14 with concurrent keep-alive
-   clients: p50/p95/p99, requests/s, server CPU per tile (all gunicorn processes) and
+   clients: p50/p95/p99, requests/s, server CPU per tile (all server processes) and
    PostgreSQL CPU per tile (the backends of the benchmark database), per zoom too, and each
    worker's RSS afterwards. ``--geojson`` adds the same areas fetched as GeoJSON from the OGC
    API items (``bbox`` of the tile, ``limit=1000``), the way a map without tiles must ask.
@@ -243,7 +243,7 @@ def server_costs(url: str, points: list, args: argparse.Namespace) -> None:
             finally:
                 stop(proc)
     load1, load5, _ = os.getloadavg()
-    print(f"\n2. landreg serve (gunicorn 4 workers x 4 threads), {args.clients} keep-alive "
+    print(f"\n2. landreg serve (granian 4 workers x 4 threads), {args.clients} keep-alive "
           f"clients, {args.seconds:g} s x {args.rounds} round(s) each, alternating; "
           f"{len(set(tiles))} distinct random tiles z 8-14 around plots; {os.cpu_count()} cores, "
           f"load average {load1:.1f} (5 min {load5:.1f})")
@@ -263,7 +263,7 @@ def server_costs(url: str, points: list, args: argparse.Namespace) -> None:
         print(f"  {label:24} " + "  ".join(
             f"z{z} {med['by_tag'][z]['p50']:.1f}/{med['by_tag'][z]['p95']:.1f}"
             for z in ZOOMS if z in med["by_tag"]))
-    print("\ngunicorn worker RSS after each setup's last round (MB): " + "; ".join(
+    print("\nserver worker RSS after each setup's last round (MB): " + "; ".join(
         f"{label}: {', '.join(f'{m:.0f}' for m in rs[-1]['rss'])}"
         for label, rs in results.items()))
 

@@ -43,7 +43,7 @@ class OneAtATimeHasher(PasswordHasher):
     """argon2-cffi's hasher, hashing or verifying one password at a time per process.
 
     Argon2id holds its ``memory_cost`` (64 MiB by default) for the whole computation; a
-    gunicorn worker with 4 threads took 4 x 64 MiB at once when logins met, which put it
+    server worker with 4 threads took 4 x 64 MiB at once when logins met, which put it
     over its 400 MB (issue 14). One at a time bounds that to 64 MiB per process; the work is
     CPU-bound anyway (4 lanes), so a queued login waits about as long as it would have
     shared the cores. The parameters, and so the strength, are argon2-cffi's defaults."""

@@ -172,7 +172,7 @@ class TileCache:
 
     Bounded by ``max_bytes`` (least recently used tiles go first: cachetools' LRU sized by
     each tile's bytes); a new counter value empties it, so the memory of tiles nobody can be
-    served again is given back at once. Thread-safe (gunicorn's threads share it)."""
+    served again is given back at once. Thread-safe (a worker's threads share it)."""
 
     max_bytes: int = TILE_CACHE_BYTES
     max_age: float = TILE_CACHE_MAX_AGE

@@ -45,7 +45,7 @@ def compact_json(value: Any) -> bytes:
 
 
 #: Bodies up to this size are sent joined, in one write: each piece is a write of its own
-#: (gunicorn sends a WSGI body item by item), and on the loopback a write costs more than
+#: (the server sends a WSGI body item by item), and on the loopback a write costs more than
 #: copying a page of 100 features.
 ONE_WRITE_MAX = 256 * 1024
 

@@ -135,7 +135,7 @@ def current_principal() -> Principal | None:
         if principal is None:
             session.clear()  # logged out, disabled, idle or too old
     g.principal = principal
-    if principal is not None:  # for the access log (landreg.gunicorn_conf), never the secret
+    if principal is not None:  # for the access log (landreg.served), never the secret
         request.environ[ENVIRON_USER] = principal.username
     return principal
 

@@ -14,11 +14,12 @@ address after ProxyFix (:func:`landreg.web.client.client_address`). Behind a rev
 the same machine a request the proxy forwards without ``X-Forwarded-For`` looks local, so the
 proxy must not forward ``/metrics`` at all; Prometheus scrapes the app's own port.
 
-Several gunicorn workers: each worker is a process with its own counters. Set
-``PROMETHEUS_MULTIPROC_DIR`` to an empty directory before gunicorn starts (emptied at every
-start) and add ``child_exit = landreg.web.metrics.child_exit`` to the gunicorn config; the
-workers then write their samples there and any worker's ``/metrics`` reports the sum over all
-of them (gauges: the sum over live workers). Without it, ``/metrics`` shows one worker's share.
+Several server workers: each worker is a process with its own counters. ``landreg serve`` sets
+``PROMETHEUS_MULTIPROC_DIR`` to an empty directory before the server starts (emptied at every
+start); the workers then write their samples there and any worker's ``/metrics`` reports the
+sum over all of them (gauges: the sum over live workers — :func:`forget_dead_workers` marks the
+files of workers that are gone, at each worker's start and each ``/metrics``). Without it,
+``/metrics`` shows one worker's share.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import ipaddress
 import os
 import time
 import weakref
-from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import (
@@ -142,6 +142,7 @@ def metrics() -> Response:
         raise PermissionDenied("The metrics are for operators: ask from the server itself "
                                "(Prometheus on this machine) or log in as an admin.")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        forget_dead_workers()
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
@@ -151,7 +152,29 @@ def metrics() -> Response:
     return resp
 
 
-def child_exit(server: Any, worker: Any) -> None:
-    """gunicorn hook: forget a dead worker's live gauges (multiprocess mode)."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.mark_process_dead(worker.pid)
+def forget_dead_workers(folder: str | None = None) -> int:
+    """Mark the prometheus_client files of processes that no longer run as dead (their live
+    gauges stop counting). Returns how many processes were forgotten."""
+    folder = folder or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return 0
+    pids = set()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        stem = name.rsplit(".", 1)[0]
+        pid = stem.rsplit("_", 1)[-1]
+        if name.endswith(".db") and pid.isdigit():
+            pids.add(int(pid))
+    gone = 0
+    for pid in pids - {os.getpid()}:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, folder)
+            gone += 1
+        except PermissionError:  # alive, another user's: not ours to forget
+            pass
+    return gone

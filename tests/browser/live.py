@@ -4,7 +4,8 @@ something the page draws after it has loaded.
 By default the app runs in the test process (Werkzeug in a thread). ``LANDREG_BROWSER_SERVER``
 asks for the production server instead:
 
-- ``gunicorn``: ``landreg serve`` (gunicorn, as ``make run`` serves it) on the test database,
+- ``serve`` (or any other word): ``landreg serve`` (granian, as ``make run`` serves it) on the
+  test database,
   started once per database for the whole session and stopped at its end;
   ``LANDREG_BROWSER_PORT`` picks its port (default: a free one);
 - ``http://127.0.0.1:PORT``: a server that is already running (``scripts/bench_memory.py``
@@ -33,7 +34,7 @@ from tests.production.conftest import Server
 from tests.web.conftest import PASSWORD
 
 MODE_ENV = "LANDREG_BROWSER_SERVER"
-_GUNICORNS: dict[str, tuple[str, Server]] = {}
+_SERVERS: dict[str, tuple[str, Server]] = {}
 
 
 @contextmanager
@@ -46,7 +47,7 @@ def live_server(settings: Settings, warm: tuple[str, ...] = ("/map",)) -> Iterat
             "LANDREG_TEST_DATABASE_URL"):
         yield _warmed(mode.rstrip("/"), warm)
     elif mode:
-        yield _warmed(gunicorn_server(settings), warm)
+        yield _warmed(production_server(settings), warm)
     else:
         app = create_app({"TESTING": True}, settings=settings)
         srv = make_server("127.0.0.1", 0, app, threaded=True)
@@ -63,12 +64,12 @@ def _warmed(url: str, warm: tuple[str, ...]) -> str:
     return url
 
 
-def start_gunicorn(settings: Settings, port: int | None = None,
+def start_server(settings: Settings, port: int | None = None,
                    workers: int | None = None) -> Server:
     """``landreg serve`` for ``settings`` (database, grid, layers) on ``port`` (default: a
     free one), with as many workers as ``make run`` starts unless told; started and answering.
     Its instance folder (session key, metrics files, log) and layer cache are its own."""
-    workers = workers or min(2 * (os.cpu_count() or 1) + 1, 12)  # gunicorn_conf's default
+    workers = workers or min(2 * (os.cpu_count() or 1) + 1, 12)  # landreg serve's default
     private = Path(tempfile.mkdtemp(prefix="landreg-browser-"))
     # its own layer cache, as the production tests' servers: the test process (root) writes
     # to the session's, and the server's user (landreg) could not write beside it
@@ -81,18 +82,18 @@ def start_gunicorn(settings: Settings, port: int | None = None,
     return srv.start(timeout=180)
 
 
-def gunicorn_server(settings: Settings) -> str:
-    """The URL of this session's gunicorn for ``settings``' database (started at first use,
+def production_server(settings: Settings) -> str:
+    """The URL of this session's production server for ``settings``' database (started at first use,
     stopped when the session's process exits)."""
     key = settings.database_url
-    if key not in _GUNICORNS:
+    if key not in _SERVERS:
         port = int(os.environ.get("LANDREG_BROWSER_PORT") or 0) or None
-        if port and any(u.endswith(f":{port}") for u, _s in _GUNICORNS.values()):
+        if port and any(u.endswith(f":{port}") for u, _s in _SERVERS.values()):
             port = None  # the given port serves another database already
-        srv = start_gunicorn(settings, port)
+        srv = start_server(settings, port)
         atexit.register(srv.stop)
-        _GUNICORNS[key] = (srv.url, srv)
-    return _GUNICORNS[key][0]
+        _SERVERS[key] = (srv.url, srv)
+    return _SERVERS[key][0]
 
 
 def settled(page, predicate_js: str, timeout_ms: int = 10_000) -> bool:

@@ -33,7 +33,7 @@ def _serve(settings: Settings) -> tuple[str, object]:
 
 @pytest.fixture(scope="module")
 def demo_server(settings) -> Iterator[str]:
-    with live_server(settings, warm=()) as url:  # the session's gunicorn when asked
+    with live_server(settings, warm=()) as url:  # the session's production server when asked
         yield url
 
 

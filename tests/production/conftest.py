@@ -1,4 +1,4 @@
-"""Helpers for the production tests: a real ``landreg serve`` (gunicorn) in a subprocess.
+"""Helpers for the production tests: a real ``landreg serve`` (granian) in a subprocess.
 
 These tests start the server the way ``make run`` and systemd do, on a free port, and look at
 it from outside: process owners in /proc, cookies over real HTTP, signals, kill -9.
@@ -34,7 +34,7 @@ def free_port() -> int:
 
 
 def children(pid: int) -> list[int]:
-    """The direct children of a process (gunicorn's workers of its master)."""
+    """The direct children of a process (granian's workers of its main process)."""
     out = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():

@@ -1,51 +1,109 @@
-"""The access log's line, made from the few atoms its format names (issue 14), is the line
-gunicorn's full set of atoms makes, for every kind of request and answer."""
+"""The access log ``landreg serve`` writes (landreg/served.py): one line per request, after the
+answer has been handed over, with the bytes really sent and never a secret query string."""
 
 from __future__ import annotations
 
-import datetime
 import logging
-from types import SimpleNamespace
 
 import pytest
-from gunicorn.config import Config
 
-from landreg import gunicorn_conf
+from landreg.served import Served, access_line
 from landreg.web.auth import ENVIRON_USER
 
 
-def _line(logger: gunicorn_conf.AccessLogger, resp, environ) -> str:
-    records: list[str] = []
+class Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
 
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record.getMessage())
-
-    logger.access_log.handlers = [Keep()]
-    logger.access_log.propagate = False
-    logger.access(resp, SimpleNamespace(headers=[("Host", "x"), ("Cookie", "c=1")]), environ,
-                  datetime.timedelta(microseconds=12_345))
-    return records[-1]
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
-@pytest.mark.parametrize("status,sent,user,method,query", [
-    ("200 OK", 1234, "planner1", "GET", "limit=1&kommune=3401"),
-    ("404 NOT FOUND", 0, None, "GET", "access_token=SECRET"),
-    ("201 CREATED", None, 'quo"te', "POST", "password=x"),
-    (500, 17, None, "HEAD", ""),
-])
-def test_the_short_atoms_write_the_line_the_full_ones_wrote(status, sent, user, method, query):
-    cfg = Config()
-    cfg.set("accesslog", "-")
-    cfg.set("access_log_format", gunicorn_conf.ACCESS_LOG_FORMAT)
-    logger = gunicorn_conf.AccessLogger(cfg)
-    environ = {"REMOTE_ADDR": "10.1.2.3", "REQUEST_METHOD": method, "PATH_INFO": "/api/plots",
-               "QUERY_STRING": query, "RAW_URI": f"/api/plots?{query}",
-               "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_USER_AGENT": 'agent "x"'}
+class CountingTrimmer:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def after_request(self) -> None:
+        self.calls += 1
+
+
+def served(app) -> tuple[Served, Keep, CountingTrimmer]:
+    log = logging.getLogger(f"test.access.{id(app)}")
+    keep = Keep()
+    log.handlers, log.propagate = [keep], False
+    log.setLevel(logging.INFO)
+    trimmer = CountingTrimmer()
+    return Served(app, log=log, trimmer=trimmer), keep, trimmer
+
+
+def environ(method: str = "GET", query: str = "", user: str | None = None) -> dict:
+    env = {"REMOTE_ADDR": "10.1.2.3", "REQUEST_METHOD": method, "PATH_INFO": "/api/plots",
+           "QUERY_STRING": query, "HTTP_COOKIE": "session=COOKIE-SECRET",
+           "HTTP_AUTHORIZATION": "Bearer TOKEN-SECRET"}
     if user:
-        environ[ENVIRON_USER] = user
-    resp = SimpleNamespace(status=status, sent=sent, headers=[("Content-Type", "text/plain")])
-    short = _line(logger, resp, environ)
-    cfg.set("access_log_format", cfg.access_log_format + " %(U)s")  # gunicorn's atoms
-    assert _line(logger, resp, environ) == short + " /api/plots"
-    assert "SECRET" not in short
+        env[ENVIRON_USER] = user
+    return env
+
+
+@pytest.mark.parametrize("status,user,method,query,line", [
+    ("200 OK", "planner1", "GET", "limit=1&kommune=3401",
+     '10.1.2.3 planner1 "GET /api/plots?limit=1&kommune=3401" 200 5 '),
+    ("404 NOT FOUND", None, "GET", "access_token=SECRET",
+     '10.1.2.3 - "GET /api/plots?[query withheld]" 404 5 '),
+    ("201 CREATED", 'quo"te', "POST", "password=SECRET",
+     '10.1.2.3 quo"te "POST /api/plots" 201 5 '),
+    ("500 INTERNAL SERVER ERROR", None, "HEAD", "", '10.1.2.3 - "HEAD /api/plots" 500 5 '),
+])
+def test_a_streamed_answer_is_logged_once_when_the_server_closes_it(status, user, method, query,
+                                                                    line):
+    closed = []
+
+    class Body:
+        def __iter__(self):
+            yield b"ab"
+            yield b"cde"
+
+        def close(self):
+            closed.append(True)
+
+    def app(env, start_response):
+        start_response(status, [("Content-Type", "text/plain")])
+        return Body()
+
+    wrapped, keep, trimmer = served(app)
+    body = wrapped(environ(method, query, user), lambda *a: None)
+    assert keep.lines == []  # nothing logged before the answer is sent
+    assert b"".join(body) == b"abcde"
+    body.close()
+    body.close()  # a second close changes nothing
+    assert closed == [True] and trimmer.calls == 1
+    [logged] = keep.lines
+    assert logged.startswith(line) and logged.endswith("ms"), logged
+    assert "SECRET" not in logged
+
+
+def test_an_answer_in_one_piece_is_logged_at_once_and_passed_on_unchanged():
+    def app(env, start_response):
+        start_response("200 OK", [])
+        return [b"xyz", b"12"]
+
+    wrapped, keep, trimmer = served(app)
+    body = wrapped(environ(), lambda *a: None)
+    assert body == [b"xyz", b"12"]  # a list: granian writes it in one piece
+    assert keep.lines[0].startswith('10.1.2.3 - "GET /api/plots" 200 5 ') and trimmer.calls == 1
+
+
+def test_an_app_that_raises_is_logged_as_500_and_the_error_goes_on():
+    def app(env, start_response):
+        raise RuntimeError("boom")
+
+    wrapped, keep, _trimmer = served(app)
+    with pytest.raises(RuntimeError):
+        wrapped(environ(), lambda *a: None)
+    assert keep.lines[0].startswith('10.1.2.3 - "GET /api/plots" 500 - ')
+
+
+def test_the_line_never_holds_headers_or_cookies():
+    line = access_line(environ(query="kommune=3401"), "200 OK", 12, 0.0123)
+    assert line == '10.1.2.3 - "GET /api/plots?kommune=3401" 200 12 12ms'

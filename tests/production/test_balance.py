@@ -41,9 +41,11 @@ def _burst(port: int, workers: list[int]) -> list[int]:
 
 def test_a_burst_of_keep_alive_connections_is_spread_over_the_workers(server_factory,
                                                                       database_url):
-    """The spreading is a timing rule (a worker holding connections waits before accepting
-    more), so a machine busy with other tests can skew one burst: up to three bursts, one
-    must be even. Plain gthread put 17-18 of 24 on one worker in every burst tried."""
+    """Each granian worker listens on its own socket (SO_REUSEPORT) and the kernel hashes
+    each new connection to one of them, so a burst spreads by chance, not by rule: up to three
+    bursts, one must be even (a worker with none in one burst of 24 over 4: p ≈ 0.4 %).
+    gunicorn's plain gthread, where all workers raced on one socket, put 17-18 of 24 on one
+    worker in every burst tried."""
     srv = server_factory(database_url, workers=WORKERS)
     deadline = time.monotonic() + 20  # every worker up (the factory waits for the first)
     while len(children(srv.pid)) < WORKERS and time.monotonic() < deadline:

@@ -134,7 +134,7 @@ def test_killing_the_server_mid_import_never_half_writes(how, scratch, server_fa
     url, token = scratch
     prefix = f"K{uuid.uuid4().hex[:5]}"
     upload = many_plots(private_dir / f"{prefix}.gpkg", prefix)
-    srv = server_factory(url, workers=1, LANDREG_WORKER_TIMEOUT="300")
+    srv = server_factory(url, workers=1)
     before = state(url)
     result: dict = {}
 

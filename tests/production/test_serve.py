@@ -1,4 +1,4 @@
-"""``landreg serve``: gunicorn, never as root, one session key for every worker and restart,
+"""``landreg serve``: granian, never as root, one session key for every worker and restart,
 an access log without secrets, graceful reload and shutdown."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def check_nobody_is_root(srv, n_workers: int) -> None:
     assert uid != 0
     workers = children(srv.pid)
     assert len(workers) == n_workers
-    for pid in (srv.pid, *workers):  # the master too: root is dropped before gunicorn starts
+    for pid in (srv.pid, *workers):  # the master too: root is dropped before granian starts
         assert uids(pid) == [uid] * 4, pid
     key = srv.env["LANDREG_INSTANCE_DIR"] + "/secret_key"
     st = os.stat(key)

@@ -19,7 +19,7 @@ def test_pool_connections_keep_generic_plans(database_url):
 def test_small_page_is_one_write_large_page_is_not_copied(app):
     with app.test_request_context("/"):
         small = geojson_bytes_response([b'{"a":', b"[1,2]", b"}"], 4326)
-        assert small.response == [b'{"a":[1,2]}\n']  # one item: one write under gunicorn
+        assert small.response == [b'{"a":[1,2]}\n']  # one item: one write by the server
         big_features = b"x" * ONE_WRITE_MAX
         big = geojson_bytes_response([b"[", big_features, b"]"], 4326)
         assert len(big.response) == 4 and big.response[1] is big_features  # not copied
