@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,6 +147,18 @@ def server_factory(private_dir: Path) -> Iterator:
     for srv in made:
         if srv.proc is not None and srv.proc.poll() is None:
             srv.stop(signal.SIGKILL)
+
+
+def kv_planner_token(database_url: str, prefix: str) -> tuple[str, str]:
+    """A new Kongsvinger planner (username starting with ``prefix``) and an API token of
+    theirs."""
+    from landreg.auth.users import add_user, create_token
+    from landreg.db import get_engine, session_scope
+
+    name = f"{prefix}{uuid.uuid4().hex[:6]}"
+    with session_scope(get_engine(database_url)) as s:
+        add_user(s, name, role="planner", kommuner=["3401"], password="x" * 16)
+        return name, create_token(s, name, prefix)
 
 
 def run_user_uid() -> int:

@@ -8,22 +8,19 @@ systemd unit that starts ``landreg serve`` logged every anonymous visitor in as 
 
 from __future__ import annotations
 
-import uuid
-
 import requests
 
-from landreg.auth.users import add_user, create_token
 from landreg.cli.serve import server_environment
-from landreg.db import get_engine, session_scope
-from tests.production.conftest import private_dir, server_factory  # noqa: F401 - fixtures
+from tests.production.conftest import (  # noqa: F401 - fixtures
+    kv_planner_token,
+    private_dir,
+    server_factory,
+)
 
 
 def test_a_token_in_the_servers_environment_logs_nobody_in(server_factory,  # noqa: F811
                                                            database_url):
-    name = f"envtok{uuid.uuid4().hex[:6]}"
-    with session_scope(get_engine(database_url)) as s:
-        add_user(s, name, role="planner", kommuner=["3401"], password="x" * 16)
-        token = create_token(s, name, "env")
+    name, token = kv_planner_token(database_url, "envtok")
     srv = server_factory(database_url, workers=1, HTTP_AUTHORIZATION=f"Bearer {token}",
                          HTTP_X_FORWARDED_FOR="10.9.8.7", CONTENT_TYPE="text/evil")
     anonymous = requests.get(srv.url + "/api/me", timeout=30)

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import socket
 import time
-import uuid
 from pathlib import Path
 
 import requests
 
-from landreg.auth.users import add_user, create_token
-from landreg.db import get_engine, session_scope
-from tests.production.conftest import children, private_dir, server_factory  # noqa: F401
+from tests.production.conftest import (  # noqa: F401 - fixtures
+    children,
+    kv_planner_token,
+    private_dir,
+    server_factory,
+)
 
 LIMIT_MB = 1
 
@@ -38,10 +40,7 @@ def answer(sock: socket.socket, seconds: float = 20) -> bytes:
 
 def test_oversized_uploads_are_refused_without_being_held(server_factory,  # noqa: F811
                                                           database_url):
-    name = f"upl{uuid.uuid4().hex[:6]}"
-    with session_scope(get_engine(database_url)) as s:
-        add_user(s, name, role="planner", kommuner=["3401"], password="x" * 16)
-        token = create_token(s, name, "upload")
+    name, token = kv_planner_token(database_url, "upl")
     srv = server_factory(database_url, workers=1, LANDREG_MAX_UPLOAD_MB=str(LIMIT_MB))
     [worker] = children(srv.pid)
     warm = requests.post(srv.url + "/api/import", headers={"Authorization": f"Bearer {token}"},
