@@ -65,7 +65,7 @@ def check_nobody_is_root(srv, n_workers: int) -> None:
 
 def test_one_login_holds_on_every_worker_and_across_restarts_and_nobody_is_root(
         server_factory, database_url, planner):
-    srv = server_factory(database_url, workers=4)
+    srv = server_factory(database_url, workers=4, LANDREG_RELOAD_INTERVAL="4")
     if os.geteuid() == 0:  # started as root, as `make run` on a fresh machine does
         check_nobody_is_root(srv, 4)
     if "MALLOC_ARENA_MAX" not in os.environ:  # issue 14: 2 malloc arenas, not 8 per core
