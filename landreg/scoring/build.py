@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,6 @@ import rasterio
 import shapely
 from rasterio.features import rasterize
 from rasterio.warp import Resampling, reproject
-from scipy import interpolate, ndimage
-from tqdm import tqdm
 
 from landreg.scoring.catalogue import Catalogue, Criterion
 from landreg.scoring.errors import LayerError
@@ -39,20 +38,54 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def region_grid(catalogue: Catalogue, res: float = 25.0) -> Grid:
-    """The grid covering the region's kommuner, at ``res`` metres."""
-    kommuner = _read(catalogue.source, "Kommune")
-    return Grid.covering(tuple(kommuner.total_bounds), res)
+def source_memo(catalogue: Catalogue, cache_dir: Path | None, name: str, extra: Any,
+                compute: Callable[[], Any]) -> Any:
+    """``compute()`` (a JSON value read from the catalogue's vector source), kept in
+    ``cache_dir`` under ``name`` and a key of the source's content and ``extra``.
+
+    Reading the source loads GDAL's vector side through pyogrio (~50 MB a process, kept for
+    its life); a server worker that finds the value here never loads it (issue 14). Without
+    ``cache_dir`` (or a source) it is computed every time."""
+    if cache_dir is None or not Path(catalogue.source).is_file():
+        return compute()  # (which names the missing source)
+    key = hashlib.sha256(json.dumps([file_hash(catalogue.source), extra], sort_keys=True,
+                                    default=str).encode()).hexdigest()[:16]
+    memo = Path(cache_dir) / f"{name}-{key}.json"
+    if memo.exists():
+        return json.loads(memo.read_text())
+    value = compute()
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    tmp = memo.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(value))
+    tmp.replace(memo)  # whole or absent, whichever worker writes it
+    return value
 
 
-def region_mask(catalogue: Catalogue, grid: Grid) -> np.ndarray:
+def region_grid(catalogue: Catalogue, res: float = 25.0, cache_dir: Path | None = None
+                ) -> Grid:
+    """The grid covering the region's kommuner, at ``res`` metres (the kommuner kept in
+    ``cache_dir``, see :func:`read_kommuner`)."""
+    return Grid.covering(tuple(read_kommuner(catalogue, cache_dir).total_bounds), res)
+
+
+def region_mask(catalogue: Catalogue, grid: Grid, cache_dir: Path | None = None
+                ) -> np.ndarray:
     """True for cells whose centre lies in one of the kommuner."""
-    return burn(_read(catalogue.source, "Kommune").geometry, grid, all_touched=False)
+    return burn(read_kommuner(catalogue, cache_dir).geometry, grid, all_touched=False)
 
 
-def read_kommuner(catalogue: Catalogue) -> gpd.GeoDataFrame:
-    """The kommuner of the catalogue's source, in EPSG:25833."""
-    return _read(catalogue.source, "Kommune")
+def read_kommuner(catalogue: Catalogue, cache_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """The kommuner of the catalogue's source (``kommunenummer`` and outline), in EPSG:25833;
+    kept in ``cache_dir`` (see :func:`source_memo`) for the server's surfaces and candidate
+    areas."""
+    def read() -> dict[str, list]:
+        frame = _read(catalogue.source, "Kommune")
+        return {"kommunenummer": frame["kommunenummer"].tolist(),
+                "wkb": list(shapely.to_wkb(frame.geometry.values, hex=True))}
+
+    memo = source_memo(catalogue, cache_dir, "kommuner", "Kommune", read)
+    return gpd.GeoDataFrame({"kommunenummer": memo["kommunenummer"]},
+                            geometry=shapely.from_wkb(memo["wkb"]), crs=CRS)
 
 
 def _read(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -168,6 +201,8 @@ def distance_to(mask: np.ndarray, grid: Grid) -> np.ndarray:
     """Exact Euclidean distance (m) from every cell centre to the nearest True cell."""
     if not mask.any():
         raise LayerError("A distance layer has no features inside the grid.")
+    from scipy import ndimage
+
     return ndimage.distance_transform_edt(~mask, sampling=grid.res).astype(np.float32)
 
 
@@ -232,6 +267,8 @@ def demo_dem(catalogue: Catalogue, grid: Grid, coarse: float = 250.0) -> np.ndar
     cx = cgrid.x0 + (np.arange(cgrid.width) + 0.5) * coarse
     cy = cgrid.y1 - (np.arange(cgrid.height) + 0.5) * coarse
     gx, gy = np.meshgrid(cx, cy)
+    from scipy import interpolate  # building only: ~35 MB of scipy a server worker never needs
+
     linear = interpolate.griddata((x, y), z, (gx, gy), method="linear")
     nearest = interpolate.griddata((x, y), z, (gx, gy), method="nearest")
     coarse_dem = np.where(np.isnan(linear), nearest, linear).astype(np.float32)
@@ -268,6 +305,8 @@ def _flood(c: Criterion, catalogue: Catalogue, grid: Grid, dem: np.ndarray | Non
     if "path" in b:
         frame = _layers(catalogue, b["path"], b.get("where"))
         return burn(frame.geometry, grid, all_touched=False).astype(np.float32)
+    from scipy import ndimage
+
     rivers = burn(_layers(catalogue, b.get("rivers", ["Elv"])).geometry, grid)
     dist, (iy, ix) = ndimage.distance_transform_edt(~rivers, sampling=grid.res,
                                                     return_indices=True)
@@ -338,7 +377,7 @@ def build_layers(catalogue: Catalogue, out_dir: Path, res: float = 25.0,
     Returns ``{"grid": Grid, "paths": {id: Path}, "built": [...], "cached": [...],
     "version": str}``; the version identifies the whole set of layers.
     """
-    grid = region_grid(catalogue, res)
+    grid = region_grid(catalogue, res, cache_dir=Path(out_dir))
     out_dir = Path(out_dir) / f"{res:g}m"
     out_dir.mkdir(parents=True, exist_ok=True)
     keys: dict[str, str] = {}
@@ -348,6 +387,8 @@ def build_layers(catalogue: Catalogue, out_dir: Path, res: float = 25.0,
     paths, built, cached = {}, [], []
     dem: np.ndarray | None = None
     fresh = all(_is_cached(out_dir / f"{c}.tif", keys[c]) for c in keys)
+    from tqdm import tqdm
+
     bar = tqdm(_order(catalogue), desc="layers", unit="layer", disable=not progress or fresh)
     for c in bar:
         bar.set_postfix_str(c.id)
