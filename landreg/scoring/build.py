@@ -46,11 +46,9 @@ def source_memo(catalogue: Catalogue, cache_dir: Path | None, name: str, extra: 
     Reading the source loads GDAL's vector side through pyogrio (~50 MB a process, kept for
     its life); a server worker that finds the value here never loads it (issue 14). Without
     ``cache_dir`` (or a source) it is computed every time."""
-    if cache_dir is None or not Path(catalogue.source).is_file():
-        return compute()  # (which names the missing source)
-    key = hashlib.sha256(json.dumps([file_hash(catalogue.source), extra], sort_keys=True,
-                                    default=str).encode()).hexdigest()[:16]
-    memo = Path(cache_dir) / f"{name}-{key}.json"
+    memo = _memo_path(catalogue, cache_dir, name, extra)
+    if memo is None:
+        return compute()  # (which names a missing source)
     if memo.exists():
         return json.loads(memo.read_text())
     value = compute()
@@ -59,6 +57,15 @@ def source_memo(catalogue: Catalogue, cache_dir: Path | None, name: str, extra: 
     tmp.write_text(json.dumps(value))
     tmp.replace(memo)  # whole or absent, whichever worker writes it
     return value
+
+
+def _memo_path(catalogue: Catalogue, cache_dir: Path | None, name: str, extra: Any
+               ) -> Path | None:
+    if cache_dir is None or not Path(catalogue.source).is_file():
+        return None
+    key = hashlib.sha256(json.dumps([file_hash(catalogue.source), extra], sort_keys=True,
+                                    default=str).encode()).hexdigest()[:16]
+    return Path(cache_dir) / f"{name}-{key}.json"
 
 
 def region_grid(catalogue: Catalogue, res: float = 25.0, cache_dir: Path | None = None
@@ -158,6 +165,26 @@ def settlements_spec(catalogue: Catalogue) -> dict[str, Any] | None:
                     if isinstance(x, dict) and "settlements" in x:
                         return x["settlements"]
     return None
+
+
+def settlement_features(catalogue: Catalogue, cache_dir: Path | None = None
+                        ) -> list[dict[str, Any]]:
+    """The settlement points (:func:`settlement_points`) as GeoJSON features in CRS84 for the
+    map (name, kind, radius_m, stands_in); kept in ``cache_dir`` (:func:`source_memo`) by
+    the layers' build, so a server worker never reads the source for them (issue 14)."""
+    spec = settlements_spec(catalogue)
+    if spec is None:
+        return []
+
+    def read() -> list[dict[str, Any]]:
+        points = settlement_points(catalogue, spec).to_crs(4326)
+        return [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [
+                    round(r.geometry.x, 5), round(r.geometry.y, 5)]},
+                 "properties": {"name": r.name, "kind": r.kind, "radius_m": float(r.radius_m),
+                                "stands_in": bool(r.stands_in)}}
+                for r in points.itertuples()]
+
+    return source_memo(catalogue, cache_dir, "settlement-features", spec, read)
 
 
 def settlements(catalogue: Catalogue, spec: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -377,18 +404,16 @@ def build_layers(catalogue: Catalogue, out_dir: Path, res: float = 25.0,
     Returns ``{"grid": Grid, "paths": {id: Path}, "built": [...], "cached": [...],
     "version": str}``; the version identifies the whole set of layers.
     """
+    from tqdm import tqdm
+
     grid = region_grid(catalogue, res, cache_dir=Path(out_dir))
+    settlement_features(catalogue, Path(out_dir))  # for the map (kept, as the kommuner)
     out_dir = Path(out_dir) / f"{res:g}m"
     out_dir.mkdir(parents=True, exist_ok=True)
-    keys: dict[str, str] = {}
-    for c in _order(catalogue):  # check every source before writing anything
-        deps = {d: keys[d] for d in (c.build.get("dem"),) if d}
-        keys[c.id] = _cache_key(c, catalogue, grid, deps)
+    keys = _keys(catalogue, grid)  # every source checked before anything is written
     paths, built, cached = {}, [], []
     dem: np.ndarray | None = None
     fresh = all(_is_cached(out_dir / f"{c}.tif", keys[c]) for c in keys)
-    from tqdm import tqdm
-
     bar = tqdm(_order(catalogue), desc="layers", unit="layer", disable=not progress or fresh)
     for c in bar:
         bar.set_postfix_str(c.id)
@@ -417,6 +442,32 @@ def build_layers(catalogue: Catalogue, out_dir: Path, res: float = 25.0,
     (out_dir / "layers.json").write_text(json.dumps({"version": version, "grid": grid.key(),
                                                      "catalogue": catalogue.version}))
     return {"grid": grid, "paths": paths, "built": built, "cached": cached, "version": version}
+
+
+def _keys(catalogue: Catalogue, grid: Grid) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for c in _order(catalogue):
+        deps = {d: keys[d] for d in (c.build.get("dem"),) if d}
+        keys[c.id] = _cache_key(c, catalogue, grid, deps)
+    return keys
+
+
+def layers_current(catalogue: Catalogue, out_dir: Path, res: float) -> bool:
+    """Whether :func:`build_layers` would find every layer at ``res`` built and current —
+    told without reading the vector source when its kommuner are kept in ``out_dir``
+    (:func:`read_kommuner`), else False (a build will tell)."""
+    spec = settlements_spec(catalogue)
+    memos = [_memo_path(catalogue, Path(out_dir), "kommuner", "Kommune")]
+    if spec is not None:
+        memos.append(_memo_path(catalogue, Path(out_dir), "settlement-features", spec))
+    if any(m is None or not m.exists() for m in memos):
+        return False
+    try:
+        keys = _keys(catalogue, region_grid(catalogue, res, cache_dir=Path(out_dir)))
+    except LayerError:
+        return False
+    folder = Path(out_dir) / f"{res:g}m"
+    return all(_is_cached(folder / f"{c}.tif", key) for c, key in keys.items())
 
 
 def _is_cached(path: Path, key: str) -> bool:

@@ -75,30 +75,14 @@ def settlement_collection() -> dict[str, Any]:
     assume; the same for every request, so kept per process."""
     cache = current_app.extensions.setdefault("landreg_map_cache", {})
     if "settlements" not in cache:
-        from landreg.scoring.build import settlements_spec, source_memo
+        from landreg.scoring.build import settlement_features
         from landreg.web.suitability import suitability
 
-        s = suitability()
-        cat = s.catalogue  # the catalogue the scores were built from
-        spec = settlements_spec(cat)
-        # kept beside the layers: the source is read once, not by every worker (issue 14)
-        features = [] if spec is None else source_memo(
-            cat, s.cache_dir, "settlement-features", spec,
-            lambda: _settlement_features(cat, spec))
-        cache["settlements"] = {"type": "FeatureCollection", "features": features,
+        s = suitability()  # the catalogue the scores were built from
+        cache["settlements"] = {"type": "FeatureCollection",
+                                "features": settlement_features(s.catalogue, s.cache_dir),
                                 "attribution": "© Kartverket (N1000, CC BY 4.0)"}
     return cache["settlements"]
-
-
-def _settlement_features(cat: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
-    from landreg.scoring.build import settlement_points
-
-    points = settlement_points(cat, spec).to_crs(4326)
-    return [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [
-                round(r.geometry.x, 5), round(r.geometry.y, 5)]},
-             "properties": {"name": r.name, "kind": r.kind, "radius_m": float(r.radius_m),
-                            "stands_in": bool(r.stands_in)}}
-            for r in points.itertuples()]
 
 
 def _regional_components(lang: str) -> dict[str, str]:
