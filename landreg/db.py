@@ -7,10 +7,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from sqlalchemy import Engine, create_engine, event, text
@@ -18,6 +16,9 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from landreg.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: A connection idle in the pool longer than this is pinged before use (seconds).
@@ -135,6 +136,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 def alembic_config(url: str) -> Config:
     """An Alembic configuration for ``url`` that needs no alembic.ini."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -143,6 +146,8 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Upgrade the database at ``url`` to ``revision`` and sync the code lists."""
+    from alembic import command  # migrations only: alembic and mako are no server's load
+
     check_postgis(url)
     command.upgrade(alembic_config(url), revision)
     if revision == "head":
@@ -154,6 +159,8 @@ def migrate(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     """Downgrade the database at ``url`` to ``revision`` (``base`` removes every table)."""
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
 
 

@@ -114,17 +114,16 @@ def drive_rows(session: Session, suitability: Suitability, plot_ids: list[int]
     """Drive minutes (issue 13) per destination for the plots, the fastest marked; empty
     without a road network in the layers folder."""
     from landreg.routing.db import plot_minutes
-    from landreg.routing.network import load_network
+    from landreg.routing.network import destination_names
 
     folder = suitability.layers_dir
     if folder is None or not (folder / "road_network.yaml").exists():
         return []
-    net = load_network(folder)
     minutes = plot_minutes(session, plot_ids)
     rows = []
-    for tgt in net.targets.values():
-        vals = [minutes.get(pid, {}).get(tgt.id) for pid in plot_ids]
-        rows.append({"destination": tgt.id, "name_nb": tgt.name_nb, "name_en": tgt.name_en,
+    for tid, (name_nb, name_en) in destination_names(folder).items():
+        vals = [minutes.get(pid, {}).get(tid) for pid in plot_ids]
+        rows.append({"destination": tid, "name_nb": name_nb, "name_en": name_en,
                      "unit": "min", "values": vals, "best": _best(vals, higher=False)})
     return rows
 

@@ -159,13 +159,12 @@ def _num(raw: str, lang: str) -> str:
 
 
 def _destination_name(suitability: Suitability, target: str, lang: str) -> str:
-    from landreg.routing.network import load_network
+    from landreg.routing.network import destination_names
 
     if suitability.layers_dir is None:
         return target
     try:
-        net = load_network(suitability.layers_dir)
+        names = destination_names(suitability.layers_dir).get(target)
     except Exception:  # noqa: BLE001 - no network configured: the id is all there is
         return target
-    tgt = net.targets.get(target)
-    return target if tgt is None else (tgt.name_nb if lang == "nb" else tgt.name_en)
+    return target if names is None else (names[0] if lang == "nb" else names[1])

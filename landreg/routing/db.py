@@ -11,6 +11,7 @@ the target outwards equals the time towards it.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,14 @@ from sqlalchemy.orm import Session
 
 from landreg.errors import InvalidInput, NotFound
 from landreg.routing import isochrone
-from landreg.routing.network import Network
+from landreg.routing.network import (
+    Network,
+    Target,
+    access_speed,
+    load_network,
+    network_config,
+    network_version,
+)
 
 #: Virtual vertex ids of the targets' super sources: far above any real vertex.
 SUPER = 1_000_000_000
@@ -56,6 +64,8 @@ def load(session: Session, net: Network, force: bool = False) -> bool:
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
     if not force and loaded_version(session) == net.version:
         return False
+    if net.edges is None:  # read back from the tables, which have lost it since: the source
+        net = load_network(net.layers_dir or "")
     for table in ("plot_reach", "route_target", "road_edge", "road_vertex"):
         session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
     v = net.vertices
@@ -93,6 +103,61 @@ def load(session: Session, net: Network, force: bool = False) -> bool:
 
     distances.refresh(session)  # new junctions: the stored junction distances (issue 10)
     return True
+
+
+#: Networks read back from the database's tables, per version (the newest two).
+_SERVED: dict[str, Network] = {}
+_SERVED_LOCK = threading.Lock()
+
+
+def served_network(session: Session, layers_dir: Path | str) -> Network:
+    """The network of ``layers_dir`` for answering requests: read back from the database's
+    tables when they hold this version (the version is the files' hash), without reading the
+    source — GDAL (pyogrio's copy, ~50 MB) and the links' frames stay out of the server's
+    workers. Its ``edges`` are None: answers need the vertices and targets only. A version not
+    in the database yet is read from the source (the caller's refresh then loads it)."""
+    version = network_version(layers_dir)
+    with _SERVED_LOCK:
+        hit = _SERVED.get(version)
+    if hit is not None:
+        return hit
+    if loaded_version(session) != version:
+        return load_network(layers_dir)
+    net = _from_tables(session, Path(layers_dir), version)
+    with _SERVED_LOCK:
+        if len(_SERVED) >= 2:  # older versions
+            _SERVED.clear()
+        _SERVED[version] = net
+    return net
+
+
+def _from_tables(session: Session, layers_dir: Path, version: str) -> Network:
+    """The vertices and targets :func:`load` wrote, as the :class:`Network` they came from
+    (same order, same coordinates), names and access speed from the configuration."""
+    cfg = network_config(layers_dir)
+    rows = session.execute(text("SELECT id, main, ST_X(geom), ST_Y(geom) FROM road_vertex "
+                                "ORDER BY id")).all()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    if not np.array_equal(ids, np.arange(len(rows))):
+        return load_network(layers_dir)  # not as load() writes them: read the source
+    vertices = np.array([(r[2], r[3]) for r in rows], dtype=np.float64).reshape(-1, 2)
+    main = np.fromiter((r[1] for r in rows), dtype=bool, count=len(rows))
+    specs = cfg.get("targets") or {}
+    points: dict[str, list] = {}
+    for tid, key, name, vid, acc, x, y in session.execute(text(
+            "SELECT target, key, name, vertex_id, access_s, ST_X(geom), ST_Y(geom) "
+            "FROM route_target ORDER BY key, n")):
+        points.setdefault(tid, [key, []])[1].append((name, vid, acc, x, y))
+    targets = {}
+    for tid, (key, pts) in points.items():
+        spec = specs.get(tid, {})
+        targets[tid] = Target(
+            tid, key, spec.get("name_nb", tid), spec.get("name_en", tid),
+            np.array([p[1] for p in pts], dtype=np.int64),
+            np.array([p[2] for p in pts], dtype=np.float64),
+            np.array([(p[3], p[4]) for p in pts], dtype=np.float64), [p[0] for p in pts])
+    return Network(vertices, main, None, targets, access_speed(cfg), version, {},
+                   str(layers_dir))
 
 
 # Every target is written in the same transaction, so checking the last one is enough.

@@ -90,9 +90,8 @@ def reach_conditions(query: Any, plot_id: Any) -> list:
 
 def ensure_current(session: Session, layers_dir: Path | None = None) -> None:
     """Recompute stale plots' minutes (new or moved plots, a changed network or speeds)."""
-    from landreg.routing.db import refresh_reach
-    from landreg.routing.network import load_network
+    from landreg.routing.db import refresh_reach, served_network
 
     layers_dir = Path(layers_dir or _layers_dir())
     if (layers_dir / "road_network.yaml").exists():
-        refresh_reach(session, load_network(layers_dir))
+        refresh_reach(session, served_network(session, layers_dir))

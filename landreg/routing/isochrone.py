@@ -24,7 +24,6 @@ from functools import lru_cache
 import contourpy
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 from simplification.cutil import simplify_coords_idx
 
 from landreg.routing.network import Network
@@ -39,6 +38,8 @@ SIMPLIFY_M = 50.0
 #: Beyond the cap, the field rises this many times faster than the access leg: a continuous
 #: field whose contour stops at the cap (overshoot < CAP_M / STEEP even at 3 hours).
 STEEP = 1000.0
+#: Rows of the grid built at a time (a few MB of temporaries).
+GRID_ROWS = 64
 #: Seconds given to unreachable vertices (never inside any zone).
 UNREACHED_S = 1e9
 
@@ -57,23 +58,34 @@ class AccessGrid:
 
 @lru_cache(maxsize=2)
 def _grid(version: str, coords: bytes, res: float, cap: float, speed_ms: float) -> AccessGrid:
+    from scipy.spatial import cKDTree
+
     xy = np.frombuffer(coords).reshape(-1, 2)
     lo, hi = xy.min(axis=0) - cap - 2 * res, xy.max(axis=0) + cap + 2 * res
     xs = np.arange(lo[0], hi[0] + res, res)
     ys = np.arange(lo[1], hi[1] + res, res)
-    gx, gy = np.meshgrid(xs, ys)
     # Cells farther than the cap and two cells from every vertex are never in a zone nor
     # next to a cell in one (whose value a contour interpolates): their exact nearest vertex
     # does not matter, and the tree stops looking at that bound (half the cells, half the CPU)
     far_m = cap + 2 * res
-    d, i = cKDTree(xy).query(np.column_stack([gx.ravel(), gy.ravel()]),
-                             distance_upper_bound=far_m)
-    far = ~np.isfinite(d)
-    d[far], i[far] = far_m, 0
+    tree = cKDTree(xy)
     shape = (len(ys), len(xs))
-    d = d.reshape(shape)
-    leg = (d + np.maximum(d - cap, 0.0) * STEEP) / speed_ms
-    return AccessGrid(xs, ys, i.reshape(shape).astype(np.int32), d.astype(np.float32), leg)
+    nearest = np.empty(shape, dtype=np.int32)
+    dist = np.empty(shape, dtype=np.float32)
+    leg = np.empty(shape, dtype=np.float64)
+    # in blocks of rows: the whole grid's cell centres, distances and indices at once were
+    # ~25 MB of temporaries above the result, at the top of a worker's first isochrone
+    for r0 in range(0, len(ys), GRID_ROWS):
+        gx, gy = np.meshgrid(xs, ys[r0:r0 + GRID_ROWS])
+        d, i = tree.query(np.column_stack([gx.ravel(), gy.ravel()]),
+                          distance_upper_bound=far_m)
+        far = ~np.isfinite(d)
+        d[far], i[far] = far_m, 0
+        rows = slice(r0, r0 + gx.shape[0])
+        d = d.reshape(gx.shape)
+        nearest[rows], dist[rows] = i.reshape(gx.shape), d
+        leg[rows] = (d + np.maximum(d - cap, 0.0) * STEEP) / speed_ms
+    return AccessGrid(xs, ys, nearest, dist, leg)
 
 
 def access_grid(net: Network, res: float = GRID_M, cap: float = CAP_M) -> AccessGrid:

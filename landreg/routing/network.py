@@ -4,6 +4,11 @@ costed by ``layers/road_speeds.yaml``, with a topology made by snapping link end
 The same :class:`Network` feeds the database (pgRouting tables, see :mod:`landreg.routing.db`)
 and the region-wide drive-time rasters (:mod:`landreg.routing.raster`), so both measure on one
 graph. N1000 has no one-way streets, so the graph is undirected.
+
+Reading the source takes GDAL (pyogrio's own copy, ~50 MB in a process) and its frames; the
+server's workers answer from the database's copy of the network instead
+(:func:`landreg.routing.db.served_network`), and the pages name the destinations from the YAML
+(:func:`destination_names`). scipy is imported where a graph or a tree is built.
 """
 
 from __future__ import annotations
@@ -14,18 +19,19 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import yaml
-from scipy import sparse
-from scipy.sparse import csgraph
-from scipy.spatial import cKDTree
 
 from landreg.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from scipy import sparse
+    from scipy.spatial import cKDTree
 
 CRS = "EPSG:25833"
 NETWORK_FILE = "road_network.yaml"
@@ -54,18 +60,28 @@ class Target:
 
 @dataclass(frozen=True)
 class Network:
-    """Vertices (main component flagged), edges with their cost in seconds, and targets."""
+    """Vertices (main component flagged), edges with their cost in seconds, and targets.
+
+    ``edges`` is None for a network read back from the database's tables
+    (:func:`landreg.routing.db.served_network`): answers need the vertices and targets only;
+    ``layers_dir`` then says where the whole network is read from when it is needed."""
 
     vertices: np.ndarray            # (n, 2) coordinates, EPSG:25833
     main: np.ndarray                # bool (n,): in the largest connected component
-    edges: gpd.GeoDataFrame         # source, target, length_m, cost_s, through, attributes
+    edges: gpd.GeoDataFrame | None  # source, target, length_m, cost_s, through, attributes
     targets: dict[str, Target]
     access_speed_ms: float
     version: str
     speeds: dict[str, Any] = field(repr=False, default_factory=dict)
+    layers_dir: str | None = None
 
     def graph(self) -> sparse.csr_matrix:
         """The through-route graph as a symmetric sparse matrix of seconds (scipy engine)."""
+        from scipy import sparse
+
+        if self.edges is None:
+            raise NetworkError("This copy of the network has no links (read from the "
+                               "database); use load_network() for the graph.")
         e = self.edges[self.edges["through"]]
         n = len(self.vertices)
         # Keep the cheaper of parallel links: csr sums duplicates, so reduce first.
@@ -78,6 +94,9 @@ class Network:
     def vertex_seconds(self, target: str) -> np.ndarray:
         """Seconds from every vertex to the nearest point of ``target`` (inf if unreachable),
         including the point's access leg (scipy's Dijkstra: the rasters' engine)."""
+        from scipy import sparse
+        from scipy.sparse import csgraph
+
         t = self.targets[target]
         n = len(self.vertices)
         g = self.graph()
@@ -97,6 +116,8 @@ class Network:
 
 @lru_cache(maxsize=4)
 def _tree(version: str, coords: bytes) -> cKDTree:
+    from scipy.spatial import cKDTree
+
     return cKDTree(np.frombuffer(coords).reshape(-1, 2))
 
 
@@ -132,22 +153,49 @@ def source_path(layers_dir: Path) -> Path:
     return p if p.is_absolute() else Path(layers_dir) / p
 
 
-def load_network(layers_dir: Path | str) -> Network:
-    """The network configured in ``layers_dir`` (cached by the configuration's content)."""
+def network_version(layers_dir: Path | str) -> str:
+    """The version of the network configured in ``layers_dir``: a hash of the configuration,
+    the speeds and the source's bytes (hashed again only when a file changed)."""
     layers_dir = Path(layers_dir)
     cfg_path, speeds_path = layers_dir / NETWORK_FILE, layers_dir / SPEEDS_FILE
     src = source_path(layers_dir)
     if not src.exists():
         raise NetworkError(f"The road network source {src} is missing.", field="source",
                            value=str(src))
-    version = hashlib.sha256(json.dumps(
+    return hashlib.sha256(json.dumps(
         [_file_hash(cfg_path), _file_hash(speeds_path), _file_hash(src)]).encode()
     ).hexdigest()[:12]
-    return _load(str(layers_dir), version)
+
+
+def load_network(layers_dir: Path | str) -> Network:
+    """The network configured in ``layers_dir``, read from its source (cached by the
+    configuration's content)."""
+    return _load(str(Path(layers_dir)), network_version(layers_dir))
+
+
+def network_config(layers_dir: Path | str) -> dict[str, Any]:
+    """``road_network.yaml`` of ``layers_dir`` (a clear error when missing or not a mapping)."""
+    return _yaml(Path(layers_dir) / NETWORK_FILE)
+
+
+def destination_names(layers_dir: Path | str) -> dict[str, tuple[str, str]]:
+    """``{target id: (name_nb, name_en)}`` of the configured targets, in their order, from
+    ``road_network.yaml`` alone (no source read: what pages and lists show)."""
+    cfg = network_config(layers_dir)
+    return {tid: (spec.get("name_nb", tid), spec.get("name_en", tid))
+            for tid, spec in (cfg.get("targets") or {}).items()}
+
+
+def access_speed(cfg: dict[str, Any]) -> float:
+    """The access legs' speed (m/s) of a ``road_network.yaml``."""
+    return float(cfg.get("access_speed_kmh", 30)) / 3.6
 
 
 @lru_cache(maxsize=4)
 def _load(layers_dir: str, version: str) -> Network:
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
     cfg = _yaml(Path(layers_dir) / NETWORK_FILE)
     speeds = _yaml(Path(layers_dir) / SPEEDS_FILE)
     src = source_path(Path(layers_dir))
@@ -204,8 +252,8 @@ def _load(layers_dir: str, version: str) -> Network:
     sizes = np.bincount(labels[on_through])
     main = on_through & (labels == int(np.argmax(sizes)))
 
-    access = float(cfg.get("access_speed_kmh", 30)) / 3.6
-    net = Network(vertices, main, edges, {}, access, version, speeds)
+    access = access_speed(cfg)
+    net = Network(vertices, main, edges, {}, access, version, speeds, layers_dir)
     targets = {}
     for key, (tid, spec) in enumerate(cfg.get("targets", {}).items(), start=1):
         if not TARGET_ID.match(tid):
@@ -217,7 +265,7 @@ def _load(layers_dir: str, version: str) -> Network:
         v, d = net.nearest_vertex(pts)
         targets[tid] = Target(tid, key, spec.get("name_nb", tid), spec.get("name_en", tid),
                               v, d / access, pts, names)
-    return Network(vertices, main, edges, targets, access, version, speeds)
+    return Network(vertices, main, edges, targets, access, version, speeds, layers_dir)
 
 
 def _costs(edges: gpd.GeoDataFrame, speeds: dict[str, Any]) -> np.ndarray:

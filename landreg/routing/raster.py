@@ -15,7 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from landreg.routing.network import Network, load_network
 from landreg.scoring.grid import Grid
@@ -28,6 +27,8 @@ MARGIN_M = 5000.0
 def _nearest(version: str, grid: Grid, coords: bytes
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(distance m, row index, col index, pad) of each cell's nearest vertex cell."""
+    from scipy import ndimage  # building only (this module is imported for cache keys)
+
     xy = np.frombuffer(coords).reshape(-1, 2)
     pad = int(np.ceil(MARGIN_M / grid.res))
     h, w = grid.height + 2 * pad, grid.width + 2 * pad

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,6 @@ import rasterio
 import shapely
 from rasterio.features import rasterize
 from rasterio.warp import Resampling, reproject
-from scipy import interpolate, ndimage
-from tqdm import tqdm
 
 from landreg.scoring.catalogue import Catalogue, Criterion
 from landreg.scoring.errors import LayerError
@@ -39,20 +38,61 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def region_grid(catalogue: Catalogue, res: float = 25.0) -> Grid:
-    """The grid covering the region's kommuner, at ``res`` metres."""
-    kommuner = _read(catalogue.source, "Kommune")
-    return Grid.covering(tuple(kommuner.total_bounds), res)
+def source_memo(catalogue: Catalogue, cache_dir: Path | None, name: str, extra: Any,
+                compute: Callable[[], Any]) -> Any:
+    """``compute()`` (a JSON value read from the catalogue's vector source), kept in
+    ``cache_dir`` under ``name`` and a key of the source's content and ``extra``.
+
+    Reading the source loads GDAL's vector side through pyogrio (~50 MB a process, kept for
+    its life); a server worker that finds the value here never loads it (issue 14). Without
+    ``cache_dir`` (or a source) it is computed every time."""
+    memo = _memo_path(catalogue, cache_dir, name, extra)
+    if memo is None:
+        return compute()  # (which names a missing source)
+    if memo.exists():
+        return json.loads(memo.read_text())
+    value = compute()
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    tmp = memo.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(value))
+    tmp.replace(memo)  # whole or absent, whichever worker writes it
+    return value
 
 
-def region_mask(catalogue: Catalogue, grid: Grid) -> np.ndarray:
+def _memo_path(catalogue: Catalogue, cache_dir: Path | None, name: str, extra: Any
+               ) -> Path | None:
+    if cache_dir is None or not Path(catalogue.source).is_file():
+        return None
+    key = hashlib.sha256(json.dumps([file_hash(catalogue.source), extra], sort_keys=True,
+                                    default=str).encode()).hexdigest()[:16]
+    return Path(cache_dir) / f"{name}-{key}.json"
+
+
+def region_grid(catalogue: Catalogue, res: float = 25.0, cache_dir: Path | None = None
+                ) -> Grid:
+    """The grid covering the region's kommuner, at ``res`` metres (the kommuner kept in
+    ``cache_dir``, see :func:`read_kommuner`)."""
+    return Grid.covering(tuple(read_kommuner(catalogue, cache_dir).total_bounds), res)
+
+
+def region_mask(catalogue: Catalogue, grid: Grid, cache_dir: Path | None = None
+                ) -> np.ndarray:
     """True for cells whose centre lies in one of the kommuner."""
-    return burn(_read(catalogue.source, "Kommune").geometry, grid, all_touched=False)
+    return burn(read_kommuner(catalogue, cache_dir).geometry, grid, all_touched=False)
 
 
-def read_kommuner(catalogue: Catalogue) -> gpd.GeoDataFrame:
-    """The kommuner of the catalogue's source, in EPSG:25833."""
-    return _read(catalogue.source, "Kommune")
+def read_kommuner(catalogue: Catalogue, cache_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """The kommuner of the catalogue's source (``kommunenummer`` and outline), in EPSG:25833;
+    kept in ``cache_dir`` (see :func:`source_memo`) for the server's surfaces and candidate
+    areas."""
+    def read() -> dict[str, list]:
+        frame = _read(catalogue.source, "Kommune")
+        return {"kommunenummer": frame["kommunenummer"].tolist(),
+                "wkb": list(shapely.to_wkb(frame.geometry.values, hex=True))}
+
+    memo = source_memo(catalogue, cache_dir, "kommuner", "Kommune", read)
+    return gpd.GeoDataFrame({"kommunenummer": memo["kommunenummer"]},
+                            geometry=shapely.from_wkb(memo["wkb"]), crs=CRS)
 
 
 def _read(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -127,6 +167,26 @@ def settlements_spec(catalogue: Catalogue) -> dict[str, Any] | None:
     return None
 
 
+def settlement_features(catalogue: Catalogue, cache_dir: Path | None = None
+                        ) -> list[dict[str, Any]]:
+    """The settlement points (:func:`settlement_points`) as GeoJSON features in CRS84 for the
+    map (name, kind, radius_m, stands_in); kept in ``cache_dir`` (:func:`source_memo`) by
+    the layers' build, so a server worker never reads the source for them (issue 14)."""
+    spec = settlements_spec(catalogue)
+    if spec is None:
+        return []
+
+    def read() -> list[dict[str, Any]]:
+        points = settlement_points(catalogue, spec).to_crs(4326)
+        return [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [
+                    round(r.geometry.x, 5), round(r.geometry.y, 5)]},
+                 "properties": {"name": r.name, "kind": r.kind, "radius_m": float(r.radius_m),
+                                "stands_in": bool(r.stands_in)}}
+                for r in points.itertuples()]
+
+    return source_memo(catalogue, cache_dir, "settlement-features", spec, read)
+
+
 def settlements(catalogue: Catalogue, spec: dict[str, Any]) -> gpd.GeoDataFrame:
     """Built-up areas: the ``polygons`` layer's shapes, plus a disc around each settlement
     point that stands in for a missing shape (:func:`settlement_points`)."""
@@ -168,6 +228,8 @@ def distance_to(mask: np.ndarray, grid: Grid) -> np.ndarray:
     """Exact Euclidean distance (m) from every cell centre to the nearest True cell."""
     if not mask.any():
         raise LayerError("A distance layer has no features inside the grid.")
+    from scipy import ndimage
+
     return ndimage.distance_transform_edt(~mask, sampling=grid.res).astype(np.float32)
 
 
@@ -232,6 +294,8 @@ def demo_dem(catalogue: Catalogue, grid: Grid, coarse: float = 250.0) -> np.ndar
     cx = cgrid.x0 + (np.arange(cgrid.width) + 0.5) * coarse
     cy = cgrid.y1 - (np.arange(cgrid.height) + 0.5) * coarse
     gx, gy = np.meshgrid(cx, cy)
+    from scipy import interpolate  # building only: ~35 MB of scipy a server worker never needs
+
     linear = interpolate.griddata((x, y), z, (gx, gy), method="linear")
     nearest = interpolate.griddata((x, y), z, (gx, gy), method="nearest")
     coarse_dem = np.where(np.isnan(linear), nearest, linear).astype(np.float32)
@@ -268,6 +332,8 @@ def _flood(c: Criterion, catalogue: Catalogue, grid: Grid, dem: np.ndarray | Non
     if "path" in b:
         frame = _layers(catalogue, b["path"], b.get("where"))
         return burn(frame.geometry, grid, all_touched=False).astype(np.float32)
+    from scipy import ndimage
+
     rivers = burn(_layers(catalogue, b.get("rivers", ["Elv"])).geometry, grid)
     dist, (iy, ix) = ndimage.distance_transform_edt(~rivers, sampling=grid.res,
                                                     return_indices=True)
@@ -338,13 +404,13 @@ def build_layers(catalogue: Catalogue, out_dir: Path, res: float = 25.0,
     Returns ``{"grid": Grid, "paths": {id: Path}, "built": [...], "cached": [...],
     "version": str}``; the version identifies the whole set of layers.
     """
-    grid = region_grid(catalogue, res)
+    from tqdm import tqdm
+
+    grid = region_grid(catalogue, res, cache_dir=Path(out_dir))
+    settlement_features(catalogue, Path(out_dir))  # for the map (kept, as the kommuner)
     out_dir = Path(out_dir) / f"{res:g}m"
     out_dir.mkdir(parents=True, exist_ok=True)
-    keys: dict[str, str] = {}
-    for c in _order(catalogue):  # check every source before writing anything
-        deps = {d: keys[d] for d in (c.build.get("dem"),) if d}
-        keys[c.id] = _cache_key(c, catalogue, grid, deps)
+    keys = _keys(catalogue, grid)  # every source checked before anything is written
     paths, built, cached = {}, [], []
     dem: np.ndarray | None = None
     fresh = all(_is_cached(out_dir / f"{c}.tif", keys[c]) for c in keys)
@@ -376,6 +442,32 @@ def build_layers(catalogue: Catalogue, out_dir: Path, res: float = 25.0,
     (out_dir / "layers.json").write_text(json.dumps({"version": version, "grid": grid.key(),
                                                      "catalogue": catalogue.version}))
     return {"grid": grid, "paths": paths, "built": built, "cached": cached, "version": version}
+
+
+def _keys(catalogue: Catalogue, grid: Grid) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for c in _order(catalogue):
+        deps = {d: keys[d] for d in (c.build.get("dem"),) if d}
+        keys[c.id] = _cache_key(c, catalogue, grid, deps)
+    return keys
+
+
+def layers_current(catalogue: Catalogue, out_dir: Path, res: float) -> bool:
+    """Whether :func:`build_layers` would find every layer at ``res`` built and current —
+    told without reading the vector source when its kommuner are kept in ``out_dir``
+    (:func:`read_kommuner`), else False (a build will tell)."""
+    spec = settlements_spec(catalogue)
+    memos = [_memo_path(catalogue, Path(out_dir), "kommuner", "Kommune")]
+    if spec is not None:
+        memos.append(_memo_path(catalogue, Path(out_dir), "settlement-features", spec))
+    if any(m is None or not m.exists() for m in memos):
+        return False
+    try:
+        keys = _keys(catalogue, region_grid(catalogue, res, cache_dir=Path(out_dir)))
+    except LayerError:
+        return False
+    folder = Path(out_dir) / f"{res:g}m"
+    return all(_is_cached(folder / f"{c}.tif", key) for c, key in keys.items())
 
 
 def _is_cached(path: Path, key: str) -> bool:

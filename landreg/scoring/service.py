@@ -197,10 +197,9 @@ class Suitability:
     def refresh(self, session: Session, force: bool = False) -> dict[str, int]:
         """Recompute the scores of every stale profile (all of them with ``force``)."""
         if self.layers_dir is not None and (self.layers_dir / "road_network.yaml").exists():
-            from landreg.routing.db import refresh_reach
-            from landreg.routing.network import load_network
+            from landreg.routing.db import refresh_reach, served_network
 
-            refresh_reach(session, load_network(self.layers_dir))  # and the distances
+            refresh_reach(session, served_network(session, self.layers_dir))  # and distances
         else:
             from landreg.registry import distances
 
@@ -463,7 +462,8 @@ class Suitability:
         surface = self.surface(pid, weights)
         frame = candidate_areas(surface.data, surface.grid, profile, threshold,
                                 self._plots(session, public=public),
-                                read_kommuner(self.catalogue), max_features=MAX_CANDIDATES)
+                                read_kommuner(self.catalogue, self.cache_dir),
+                                max_features=MAX_CANDIDATES)
         self.candidate_cache.put(key, frame)
         return frame, False
 
@@ -502,7 +502,7 @@ def _grid_of(path: Path):  # noqa: ANN202
 
 
 def _region(s: Suitability, grid: Any) -> np.ndarray:
-    return region_mask(s.catalogue, grid)
+    return region_mask(s.catalogue, grid, s.cache_dir)
 
 
 def reset_cache() -> None:

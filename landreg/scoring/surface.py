@@ -9,7 +9,6 @@ import numpy as np
 import rasterio
 import shapely
 from rasterio.features import rasterize, shapes
-from scipy import ndimage
 
 from landreg.scoring.build import write_layer
 from landreg.scoring.catalogue import LIMITS, Catalogue, Profile
@@ -89,6 +88,8 @@ def candidate_areas(surface: np.ndarray, grid: Grid, profile: Profile, threshold
         taken = rasterize(((g, 1) for g in plots.geometry), out_shape=grid.shape,
                           transform=grid.transform, all_touched=True, dtype="uint8")
         mask &= taken == 0
+    from scipy import ndimage  # candidate areas only: scipy is no load of every worker
+
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
     if n == 0:
         return _empty()

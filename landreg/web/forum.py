@@ -181,11 +181,9 @@ def compare_page() -> str:
     links = {"profile": table["profile"],
              "plots": ",".join(str(p["id"]) for p in table["plots"]),
              **filter_args(request.args.to_dict()), **({"lang": lang} if lang != "nb" else {})}
-    from landreg.routing.network import load_network
     from landreg.web.params import url_with_query
 
-    dests = [(d.id, d.name_nb if lang == "nb" else d.name_en)
-             for d in load_network(settings().layers_dir).targets.values()]
+    dests = _destinations(lang)
     return render_template("compare.html", c=table, parts=parts, json=json,
                            words=_words(table, lang), links=links, destinations=dests,
                            url_with_query=url_with_query,
@@ -387,10 +385,10 @@ def _profiles(lang: str) -> list[tuple[str, str]]:
 
 def _destinations(lang: str) -> list[tuple[str, str]]:
     """(id, name in ``lang``) of the drive-time destinations (layers/road_network.yaml)."""
-    from landreg.routing.network import load_network
+    from landreg.routing.network import destination_names
 
-    return [(t.id, t.name_nb if lang == "nb" else t.name_en)
-            for t in load_network(settings().layers_dir).targets.values()]
+    return [(tid, nb if lang == "nb" else en)
+            for tid, (nb, en) in destination_names(settings().layers_dir).items()]
 
 
 @bp.post("/enquiry")

@@ -75,22 +75,12 @@ def settlement_collection() -> dict[str, Any]:
     assume; the same for every request, so kept per process."""
     cache = current_app.extensions.setdefault("landreg_map_cache", {})
     if "settlements" not in cache:
-        from landreg.scoring.build import settlement_points, settlements_spec
+        from landreg.scoring.build import settlement_features
         from landreg.web.suitability import suitability
 
-        cat = suitability().catalogue  # the catalogue the scores were built from
-        spec = settlements_spec(cat)
-        features = []
-        if spec is not None:
-            points = settlement_points(cat, spec).to_crs(4326)
-            for r in points.itertuples():
-                features.append({
-                    "type": "Feature", "geometry": {"type": "Point", "coordinates": [
-                        round(r.geometry.x, 5), round(r.geometry.y, 5)]},
-                    "properties": {"name": r.name, "kind": r.kind,
-                                   "radius_m": float(r.radius_m),
-                                   "stands_in": bool(r.stands_in)}})
-        cache["settlements"] = {"type": "FeatureCollection", "features": features,
+        s = suitability()  # the catalogue the scores were built from
+        cache["settlements"] = {"type": "FeatureCollection",
+                                "features": settlement_features(s.catalogue, s.cache_dir),
                                 "attribution": "© Kartverket (N1000, CC BY 4.0)"}
     return cache["settlements"]
 
@@ -172,10 +162,10 @@ def map_page() -> str:
               "isochrones": url_for("reach.isochrones", destination="DEST"),
               # above this many matching plots the map draws vector tiles, not GeoJSON
               "tiles": "/tiles/plots/{z}/{x}/{y}.mvt", "tileThreshold": TILE_THRESHOLD}
-    from landreg.routing.network import load_network
+    from landreg.routing.network import destination_names
 
-    destinations = [(t.id, t.name_nb if lang == "nb" else t.name_en)
-                    for t in load_network(settings().layers_dir).targets.values()]
+    destinations = [(tid, nb if lang == "nb" else en)
+                    for tid, (nb, en) in destination_names(settings().layers_dir).items()]
     from landreg.registry.codes import arealformal_codes
     from landreg.web.auth import current_principal
 

@@ -9,7 +9,6 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from landreg.ratelimit import enforce
 from landreg.routing import db as rdb
 from landreg.routing.filter import ensure_current
-from landreg.routing.network import load_network
 from landreg.web import params
 from landreg.web.api import geojson_response
 from landreg.web.client import client_key
@@ -29,7 +28,7 @@ ATTRIBUTION = ("Road network © Kartverket N1000 (CC BY 4.0), generalised 1:1M; 
 def destinations() -> Response:
     """The destinations drive times are measured to, with their points."""
     params.check_known(request.args, [])
-    net = load_network(settings().layers_dir)
+    net = rdb.served_network(session(), settings().layers_dir)
     resp = jsonify({"destinations": rdb.destinations(net), "attribution": ATTRIBUTION,
                     "network_version": net.version})
     resp.headers["Cache-Control"] = "public, max-age=3600"
@@ -49,7 +48,7 @@ def isochrones(destination: str) -> Response:
 def isochrones_for(destination: str, minutes: list[int]) -> dict[str, Any]:
     """Drive-time zones around ``destination`` (the map's API and the meeting map): a cache
     miss counts against the caller's limit of expensive computations (429 when over)."""
-    net = load_network(settings().layers_dir)
+    net = rdb.served_network(session(), settings().layers_dir)
     if destination in net.targets and rdb.ISOCHRONES.get(
             (net.version, destination, tuple(minutes))) is None:
         limit, window = current_app.config.get("LANDREG_EXPENSIVE_LIMIT", EXPENSIVE_LIMIT)

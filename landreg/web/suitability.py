@@ -9,8 +9,14 @@ All answers here are public: computed from, and ranked among, published plots on
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import numpy as np
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -19,6 +25,7 @@ from landreg.ratelimit import enforce
 from landreg.registry.search import search_plots
 from landreg.scoring.catalogue import parse_weights
 from landreg.scoring.service import Suitability
+from landreg.settings import Settings
 from landreg.web import params
 from landreg.web.api import geojson_response
 from landreg.web.client import client_key
@@ -33,7 +40,47 @@ RANK_PARAMS = set(params.PLOT_PARAMS) - {"sort", "limit", "offset", "crs"} | {
 def suitability() -> Suitability:
     """The app's suitability configuration (layers built on first use, then cached)."""
     s = settings()
+    key = (str(s.layers_dir), str(s.cache_dir), s.scoring_res)
+    if key not in _CHECKED:
+        with _BUILD_LOCK:
+            if key not in _CHECKED:
+                build_outside(s)
+                _CHECKED.add(key)
     return Suitability.from_settings(s, s.scoring_res)
+
+
+_CHECKED: set[tuple[str, str, float]] = set()
+_BUILD_LOCK = threading.Lock()
+
+
+def build_outside(s: Settings) -> bool:
+    """Build missing or outdated layers in a child process (``landreg layers build``), one
+    process of the server at a time; True when it built. Issue 14: a worker that built the
+    layers itself kept what the build loaded — GDAL's vector side, scipy, the build's freed
+    arrays — for its life (4 of 5 workers under the browser suite, which starts with no
+    layers); the child takes them with it. When the child fails, the caller's in-process
+    build says why."""
+    from landreg.scoring.build import layers_current
+    from landreg.scoring.catalogue import load_catalogue
+
+    cache, layers = Path(s.cache_dir), Path(s.layers_dir)
+    try:
+        catalogue = load_catalogue(layers / "criteria.yaml")
+    except Exception:  # noqa: BLE001 - the in-process load names the problem
+        return False
+    if layers_current(catalogue, cache, s.scoring_res):
+        return False
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".build.lock", "w") as lock:  # noqa: PTH123
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be building: wait for it
+        if layers_current(catalogue, cache, s.scoring_res):
+            return False
+        env = dict(os.environ, LANDREG_LAYERS_DIR=str(layers), LANDREG_CACHE_DIR=str(cache))
+        done = subprocess.run(  # noqa: S603 - our own interpreter and command
+            [sys.executable, "-c", "from landreg.cli import main; main()", "-q", "layers",
+             "build", "--res", f"{s.scoring_res:g}"], env=env, capture_output=True,
+            check=False)
+        return done.returncode == 0
 
 
 def _weights(args: dict[str, str]) -> dict[str, float] | None:

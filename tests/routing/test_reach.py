@@ -129,3 +129,43 @@ def test_ring_simplification_keeps_what_geos_keeps_and_stays_within_tolerance() 
         assert shapely.distance(shapely.points(r), line).max() <= 50.0 + 1e-6
         geos = shapely.simplify(shapely.LineString(r), 50.0, preserve_topology=False)
         assert abs(len(kept) - shapely.get_num_coordinates(geos)) <= 2
+
+
+def test_the_served_network_is_the_loaded_one_without_reading_the_source(session, net) -> None:
+    """What the server's workers answer from (issue 14): the network read back from the
+    database's tables — same vertices, components, targets and access legs as the source's,
+    so the isochrones and minutes are the same — without its links (no GDAL)."""
+    layers = Settings().layers_dir
+    rdb.load(session, net)
+    rdb._SERVED.clear()
+    served = rdb.served_network(session, layers)
+    assert served.edges is None and served.version == net.version
+    assert np.array_equal(served.vertices, net.vertices)
+    assert np.array_equal(served.main, net.main)
+    assert served.access_speed_ms == net.access_speed_ms
+    assert list(served.targets) == list(net.targets)
+    for tid, t in net.targets.items():
+        s = served.targets[tid]
+        assert (s.key, s.name_nb, s.name_en, s.names) == (t.key, t.name_nb, t.name_en, t.names)
+        assert np.array_equal(s.vertices, t.vertices)
+        assert np.array_equal(s.access_s, t.access_s)
+        assert np.array_equal(s.points, t.points)
+    assert rdb.served_network(session, layers) is served  # once per version and process
+    rdb.ISOCHRONES.clear()
+    from_served = rdb.isochrones(session, served, "station", [15, 30])
+    rdb.ISOCHRONES.clear()
+    assert rdb.isochrones(session, net, "station", [15, 30]) == from_served
+
+
+def test_a_network_not_in_the_database_is_read_from_the_source(session, net) -> None:
+    layers = Settings().layers_dir
+    rdb.load(session, net)
+    rdb._SERVED.clear()
+    served = rdb.served_network(session, layers)
+    session.execute(text("DELETE FROM road_network_meta"))  # a restore without it, say
+    rdb._SERVED.clear()
+    assert rdb.served_network(session, layers).edges is not None  # the source's
+    # a copy without links that must load the tables reads its source for them
+    assert rdb.load(session, served) is True
+    assert rdb.loaded_version(session) == net.version
+    assert session.execute(text("SELECT count(*) FROM road_edge")).scalar_one() == len(net.edges)
