@@ -11,6 +11,10 @@ here, around the Flask app, once per request:
   every query string.
 - **Freed memory back to the system** after a request that grew the worker by 16 MB
   (:class:`landreg.memtrim.Trimmer`, issue 14).
+- **A worker ends with the server**: each worker asks the kernel for a TERM when granian's
+  main process dies (:func:`stop_with_parent`); a main process killed with ``kill -9`` (or by
+  the OOM killer) otherwise left its workers running, still answering on the port with the
+  old code beside a restarted server.
 - **Metrics of dead workers**: prometheus_client's per-process files of a worker that is gone
   (recycled, killed) stop counting in the live gauges (:func:`forget_dead_workers`), at every
   worker's start and every ``/metrics``.
@@ -21,8 +25,11 @@ for an answer built in one piece, to the answer being ready).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -143,6 +150,37 @@ def _log_to(target: str) -> logging.Handler:
     return logging.FileHandler(target, encoding="utf-8")
 
 
+#: prctl(2) option: the signal this process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def stop_with_parent(sig: int = signal.SIGTERM) -> bool:
+    """Have the kernel send this process ``sig`` when its parent dies (Linux ``prctl``), and
+    end now if the parent is gone already (it may die while the worker still loads the app).
+    False where the system has no such call.
+
+    Until granian installs its own handler (after the app is loaded), ``sig`` ends the
+    process at once: a forked worker still carries the main process's handler, which would
+    only set a flag in the main's copied state."""
+    import multiprocessing
+
+    started_by = multiprocessing.parent_process()  # granian's main (its workers are forked)
+    parent = started_by.pid if started_by is not None else os.getppid()
+    name = ctypes.util.find_library("c")
+    try:
+        prctl = ctypes.CDLL(name, use_errno=True).prctl if name else None
+    except (OSError, AttributeError):
+        prctl = None
+    if prctl is None:
+        return False
+    signal.signal(sig, lambda *_args: os._exit(0))
+    if prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+        return False
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
+    return True
+
+
 def app() -> Callable:
     """granian's factory (``landreg.served:app``): the Flask app wrapped in :class:`Served`.
 
@@ -158,5 +196,6 @@ def app() -> Callable:
         access_logger.propagate = False
     elif not target:
         access_logger.setLevel(logging.WARNING)
+    stop_with_parent()
     forget_dead_workers()
     return Served(create_app())

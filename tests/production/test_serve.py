@@ -16,7 +16,7 @@ import requests
 
 from landreg.auth.users import add_user
 from landreg.db import get_engine, session_scope
-from tests.production.conftest import children, run_user_uid, uids
+from tests.production.conftest import alive, children, run_user_uid, uids
 
 PASSWORD = "correct horse battery staple"
 
@@ -111,3 +111,22 @@ def test_the_access_log_withholds_secret_query_strings(server_factory, database_
     assert '"GET /api/plots?[query withheld]"' in log
     assert '"POST /api/plots" ' in log
     assert "SECRET" not in log
+
+
+def test_workers_stop_when_the_main_process_is_killed(server_factory, database_url):
+    """kill -9 of granian's main process (the OOM killer, an operator's mistake) left its
+    workers running, answering on the port with the old code; now they stop with it."""
+    srv = server_factory(database_url, workers=2)
+    deadline = time.monotonic() + 30
+    while len(children(srv.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = children(srv.pid)
+    assert len(workers) == 2
+    os.kill(srv.pid, signal.SIGKILL)
+    srv.proc.wait(10)
+    deadline = time.monotonic() + 20
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [w for w in workers if alive(w)], "workers outlived their main process"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(srv.url + "/health", timeout=5)
