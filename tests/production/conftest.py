@@ -149,6 +149,21 @@ def server_factory(private_dir: Path) -> Iterator:
             srv.stop(signal.SIGKILL)
 
 
+def reload_and_wait(pid: int, workers: int, seconds: float = 90) -> set[int]:
+    """HUP the server's main process ``pid`` and wait until ``workers`` new workers have
+    replaced every old one; the new workers."""
+    old = set(children(pid))
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + seconds
+    now = old
+    while time.monotonic() < deadline:
+        now = set(children(pid))
+        if len(now) == workers and not now & old:
+            return now
+        time.sleep(0.2)
+    raise AssertionError(f"HUP did not replace the workers: {old} → {now}")
+
+
 def kv_planner_token(database_url: str, prefix: str) -> tuple[str, str]:
     """A new Kongsvinger planner (username starting with ``prefix``) and an API token of
     theirs."""

@@ -9,14 +9,12 @@ workers and turned the switch on."""
 from __future__ import annotations
 
 import http.client
-import os
-import signal
 import threading
 import time
 from pathlib import Path
 
 from landreg.cli.serve import allow_connection_migration
-from tests.production.conftest import children
+from tests.production.conftest import children, reload_and_wait
 
 CLIENTS = 8
 
@@ -26,7 +24,6 @@ def test_a_reload_under_traffic_refuses_no_connection(server_factory, database_u
     deadline = time.monotonic() + 30
     while len(children(srv.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    old = set(children(srv.pid))
     done = threading.Event()
     counts = {"ok": 0, "failed": 0}
     errors: dict[str, int] = {}
@@ -53,15 +50,7 @@ def test_a_reload_under_traffic_refuses_no_connection(server_factory, database_u
         t.start()
     try:
         time.sleep(1)
-        os.kill(srv.pid, signal.SIGHUP)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:  # every old worker gone, two new ones
-            now = set(children(srv.pid))
-            if len(now) == 2 and not now & old:
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError(f"HUP did not replace the workers: {old} → {now}")
+        reload_and_wait(srv.pid, 2)
         time.sleep(1)
     finally:
         done.set()

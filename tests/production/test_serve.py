@@ -16,7 +16,7 @@ import requests
 
 from landreg.auth.users import add_user
 from landreg.db import get_engine, session_scope
-from tests.production.conftest import alive, children, run_user_uid, uids
+from tests.production.conftest import alive, children, reload_and_wait, run_user_uid, uids
 
 PASSWORD = "correct horse battery staple"
 
@@ -76,16 +76,7 @@ def test_one_login_holds_on_every_worker_and_across_restarts_and_nobody_is_root(
     cookies = web.cookies.get_dict()
     assert [who(srv.url, cookies) for _ in range(40)] == [planner] * 40
 
-    old_workers = set(children(srv.pid))
-    os.kill(srv.pid, signal.SIGHUP)  # graceful reload: new workers, same key
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        now = set(children(srv.pid))
-        if len(now) == 4 and not now & old_workers:
-            break
-        time.sleep(0.2)
-    else:
-        raise AssertionError(f"HUP did not replace the workers: {old_workers} → {now}")
+    reload_and_wait(srv.pid, 4)  # graceful reload: new workers, same key
     assert [who(srv.url, cookies) for _ in range(10)] == [planner] * 10
 
     assert srv.stop(signal.SIGTERM) == 0  # graceful shutdown exits cleanly
